@@ -1,0 +1,62 @@
+# Parley: `make run` and `make test` are the whole quick start (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: help deps test-deps ui-deps ui build build-tests run test lint fmt protocol-ts \
+        test-rust test-ui test-e2e test-lan clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: ## install what building and running needs (Debian packages, npm packages)
+	@scripts/install-deps.sh run
+	@$(MAKE) --no-print-directory ui-deps
+
+test-deps: ## install what the tests also need (Chromium, Xvfb, coturn, avahi, Redis, ...)
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory ui-deps
+
+ui-deps:
+	@if [ -f ui/package.json ]; then \
+	  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
+	    cd ui && npm ci --no-audit --no-fund; fi; fi
+
+ui: ui-deps ## build the UI into ui/dist
+	@if [ -f ui/package.json ]; then cd ui && npm run build; else mkdir -p ui/dist; fi
+
+build: ui ## build every binary (debug)
+	$(CARGO) build --workspace --bins
+
+run: deps build ## build and launch Parley
+	@scripts/run.sh
+
+fmt: ## format Rust and UI sources
+	$(CARGO) fmt --all
+
+protocol-ts: ## regenerate ui/src/protocol/generated.ts from the Rust protocol crate
+	PARLEY_UPDATE_TS=1 $(CARGO) test -q -p parley-protocol --test ts_bindings
+
+lint: ui ## formatting, clippy -D warnings, protocol drift, UI type checks
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@if [ -f ui/package.json ]; then cd ui && npm run check; fi
+
+test-rust: ui ## Rust unit, integration and property tests
+	$(CARGO) test --workspace
+
+test-ui: ui-deps ## UI unit tests (Vitest)
+	@if [ -f ui/package.json ]; then cd ui && npm test; fi
+
+test-e2e: build ## browser end-to-end suites (Chromium + real servers)
+	@if [ -x ui/e2e/run.sh ]; then ui/e2e/run.sh; fi
+
+test-lan: build ## LAN test bed in network namespaces
+	@if [ -x tests/lan/run.sh ]; then tests/lan/run.sh; fi
+
+test: test-deps lint test-rust test-ui test-e2e test-lan ## everything CI runs
+	@echo "make test: all suites passed"
+
+clean:
+	$(CARGO) clean; rm -rf ui/dist ui/node_modules

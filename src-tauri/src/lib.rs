@@ -1,0 +1,4 @@
+//! Parley desktop and mobile app shell (placeholder until the shell lands).
+
+/// Starts the app.
+pub fn run() {}

@@ -1,0 +1,4 @@
+//! Parley app entry point.
+fn main() {
+    parley_app::run();
+}
