@@ -1,0 +1,180 @@
+// Starts real parley-server / parley-node processes on 127.0.0.1 and stops them for sure.
+import { spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
+import { randomBytes } from "node:crypto";
+import { binary, uiDist } from "./env.mjs";
+
+/** @type {Set<import("node:child_process").ChildProcess>} */
+const live = new Set();
+// Last resort: a test process that dies must not leave servers behind.
+process.on("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+for (const sig of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
+  process.once(sig, () => {
+    for (const child of live) child.kill("SIGKILL");
+    process.exit(130);
+  });
+}
+
+/** @type {Map<string, string>} */
+const helpCache = new Map();
+/** @param {string} bin */
+function helpText(bin) {
+  let text = helpCache.get(bin);
+  if (text === undefined) {
+    const out = spawnSync(bin, ["--help"], { encoding: "utf8" });
+    text = `${out.stdout ?? ""}${out.stderr ?? ""}`;
+    helpCache.set(bin, text);
+  }
+  return text;
+}
+
+// Generous limits so that parallel tests from one IP never trip production rate limits.
+// Only flags the binary actually has are passed (names are checked against --help).
+const PERMISSIVE_LIMITS = {
+  "--max-conns-per-ip": "1000",
+  "--msg-rate": "10000",
+  "--msg-burst": "10000",
+  "--join-rate": "10000",
+  "--join-burst": "10000",
+  "--joins-per-minute": "10000",
+  "--knock-rate": "10000",
+  "--idle-timeout": "120",
+};
+
+/** @param {string} bin */
+function limitArgs(bin) {
+  const help = helpText(bin);
+  return Object.entries(PERMISSIVE_LIMITS)
+    .filter(([flag]) => new RegExp(`${flag}[\\s=,]`).test(help))
+    .flat();
+}
+
+/**
+ * @typedef {object} ServerProcess
+ * @property {string} origin   e.g. http://127.0.0.1:41234
+ * @property {number} port
+ * @property {string} wsUrl    e.g. ws://127.0.0.1:41234/ws
+ * @property {string} [ownerToken] device mode only
+ * @property {() => string} log  everything the process printed so far
+ * @property {(signal?: NodeJS.Signals) => Promise<void>} stop
+ */
+
+/**
+ * Spawns a server binary and resolves once it printed its address and /healthz answers.
+ * @param {string} bin
+ * @param {string[]} args
+ * @param {{ timeoutMs?: number, env?: Record<string, string> }} [opts]
+ * @returns {Promise<ServerProcess>}
+ */
+async function spawnServer(bin, args, opts = {}) {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const child = spawn(bin, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NO_COLOR: "1", RUST_LOG: process.env.RUST_LOG ?? "info", ...opts.env },
+  });
+  live.add(child);
+  let output = "";
+  const exited = new Promise((resolve) => child.once("exit", (code, sig) => resolve({ code, sig })));
+  child.once("exit", () => live.delete(child));
+
+  const addr = await new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${bin} printed no address within ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
+    const onLine = (/** @type {string} */ line) => {
+      output += `${line}\n`;
+      for (const m of line.matchAll(/(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})\b/g)) {
+        if (m[2] !== "0") {
+          clearTimeout(timer);
+          resolve({ host: m[1] === "0.0.0.0" ? "127.0.0.1" : m[1], port: Number(m[2]) });
+          return;
+        }
+      }
+    };
+    createInterface({ input: /** @type {any} */ (child.stdout) }).on("line", onLine);
+    createInterface({ input: /** @type {any} */ (child.stderr) }).on("line", onLine);
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once("exit", (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`${bin} exited (${code ?? sig}) before listening:\n${output}`));
+    });
+  });
+
+  const origin = `http://${addr.host}:${addr.port}`;
+  await waitHealthy(origin, timeoutMs);
+  let stopped = false;
+  return {
+    origin,
+    port: addr.port,
+    wsUrl: `ws://${addr.host}:${addr.port}/ws`,
+    log: () => output,
+    async stop(signal = "SIGTERM") {
+      if (stopped) return;
+      stopped = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/**
+ * Polls GET /healthz until it answers 200.
+ * @param {string} origin
+ * @param {number} timeoutMs
+ */
+async function waitHealthy(origin, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${origin}/healthz`);
+      if (res.ok) return;
+      lastErr = new Error(`healthz ${res.status}`);
+    } catch (err) {
+      lastErr = err;
+    }
+    await new Promise((r) => setTimeout(r, 50)); // poll interval, not synchronisation
+  }
+  throw new Error(`${origin}/healthz never answered: ${lastErr}`);
+}
+
+/**
+ * Starts the public signaling server serving the built UI.
+ * @param {{ port?: number, capacity?: number, extraArgs?: string[] }} [opts]
+ */
+export function startPublicServer(opts = {}) {
+  const bin = binary("parley-server");
+  const args = ["--bind", `127.0.0.1:${opts.port ?? 0}`, "--static-dir", uiDist, ...limitArgs(bin)];
+  if (opts.capacity) args.push("--capacity", String(opts.capacity));
+  args.push(...(opts.extraArgs ?? []));
+  return spawnServer(bin, args);
+}
+
+/**
+ * Starts a device-mode server (the headless `parley-node`) serving the UI, with a known owner
+ * token. Mirrors how the app's embedded server works for a LAN call.
+ * @param {{ name?: string, port?: number }} [opts]
+ * @returns {Promise<ServerProcess>}
+ */
+export async function startDeviceServer(opts = {}) {
+  const bin = binary("parley-node");
+  const ownerToken = randomBytes(16).toString("hex");
+  const help = helpText(bin);
+  const args = ["--bind", `127.0.0.1:${opts.port ?? 0}`, "--static-dir", uiDist];
+  if (/--name[\s=,]/.test(help)) args.push("--name", opts.name ?? "E2E Device");
+  // Discovery needs multicast; these tests only need the doorbell on loopback.
+  if (/--no-discovery[\s=,]/.test(help)) args.push("--no-discovery");
+  if (/--owner-token[\s=,]/.test(help)) args.push("--owner-token", ownerToken);
+  args.push(...limitArgs(bin));
+  const server = await spawnServer(bin, args, { env: { PARLEY_OWNER_TOKEN: ownerToken } });
+  return { ...server, ownerToken };
+}
