@@ -1,0 +1,305 @@
+//! Discovery between devices on this host, over the loopback interface only and on a private
+//! mDNS port per test, so tests run in parallel and nothing leaves the machine. The multi-host
+//! behaviour (real LAN, crashes, firewalls, Avahi) is covered by `tests/lan/` in namespaces.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use parley_discovery::{
+    AddPeerError, Discovery, DiscoveryConfig, Interfaces, LivenessConfig, PeerEvent, PeerSource,
+    RemoveReason, new_device_id,
+};
+use parley_protocol::{DeviceInfo, PROTOCOL_VERSION};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+/// Longest any expected event may take here (generous: CI machines are slow).
+const WAIT: Duration = Duration::from_secs(10);
+
+fn info(name: &str, version: u32) -> DeviceInfo {
+    DeviceInfo {
+        id: new_device_id().unwrap(),
+        name: name.into(),
+        version,
+        app: "0.1.0".into(),
+        os: "linux".into(),
+    }
+}
+
+/// A free UDP port to use as this test's private mDNS port.
+async fn private_mdns_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Stand-in for a device's signaling server: answers `/healthz` and `/device` (HTTP/1.0).
+/// Aborting the returned task closes the port, as a crashed server would.
+async fn device_server(info: &DeviceInfo) -> (SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = serde_json::to_string(info).unwrap();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 2048];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]);
+                let answer = if request.starts_with("GET /healthz ") {
+                    "HTTP/1.0 200 OK\r\n\r\nok".to_owned()
+                } else if request.starts_with("GET /device ") {
+                    format!("HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n{body}")
+                } else {
+                    "HTTP/1.0 404 Not Found\r\n\r\n".to_owned()
+                };
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+struct Device {
+    info: DeviceInfo,
+    discovery: Discovery,
+    events: broadcast::Receiver<PeerEvent>,
+    server: JoinHandle<()>,
+    addr: SocketAddr,
+}
+
+async fn device(name: &str, version: u32, mdns_port: u16) -> Device {
+    let info = info(name, version);
+    let (addr, server) = device_server(&info).await;
+    let mut config = DiscoveryConfig::new(info.clone(), addr.port());
+    config.mdns_port = mdns_port;
+    config.interfaces = Interfaces::LoopbackOnly;
+    config.liveness = LivenessConfig {
+        period: Duration::from_millis(300),
+        timeout: Duration::from_millis(300),
+        misses: 2,
+    };
+    let discovery = Discovery::start(config).unwrap();
+    let events = discovery.subscribe();
+    Device {
+        info,
+        discovery,
+        events,
+        server,
+        addr,
+    }
+}
+
+/// Waits for the first event matching `want`, skipping others; fails after [`WAIT`].
+async fn next_matching(
+    events: &mut broadcast::Receiver<PeerEvent>,
+    what: &str,
+    want: impl Fn(&PeerEvent) -> bool,
+) -> PeerEvent {
+    let found = tokio::time::timeout(WAIT, async {
+        loop {
+            match events.recv().await {
+                Ok(event) if want(&event) => return event,
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => {
+                    panic!("event stream closed waiting for {what}")
+                }
+            }
+        }
+    })
+    .await;
+    found.unwrap_or_else(|_| panic!("no {what} within {WAIT:?}"))
+}
+
+fn added(id: &str) -> impl Fn(&PeerEvent) -> bool + '_ {
+    move |e| matches!(e, PeerEvent::Added { peer } if peer.id == id)
+}
+
+#[tokio::test]
+async fn two_devices_list_each_other_with_names_and_never_themselves() {
+    let port = private_mdns_port().await;
+    let mut a = device("客厅的电脑", PROTOCOL_VERSION, port).await;
+    let mut b = device("Bob's laptop", PROTOCOL_VERSION, port).await;
+
+    let seen_by_a = next_matching(&mut a.events, "b added", added(&b.info.id)).await;
+    let peer = seen_by_a.peer();
+    assert_eq!(peer.name, "Bob's laptop");
+    assert_eq!(peer.port, b.addr.port());
+    assert!(peer.compatible);
+    assert_eq!(peer.source, PeerSource::Mdns);
+    assert!(peer.addresses.contains(&"127.0.0.1".parse().unwrap()));
+    let seen_by_b = next_matching(&mut b.events, "a added", added(&a.info.id)).await;
+    assert_eq!(seen_by_b.peer().name, "客厅的电脑");
+
+    let listed: Vec<String> = a
+        .discovery
+        .peers()
+        .await
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(listed, vec![b.info.id.clone()], "a lists b and not itself");
+
+    a.discovery.shutdown().await;
+    b.discovery.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rename_arrives_as_an_update_and_shutdown_as_a_goodbye() {
+    let port = private_mdns_port().await;
+    let mut a = device("Anna", PROTOCOL_VERSION, port).await;
+    let b = device("Berta", PROTOCOL_VERSION, port).await;
+    next_matching(&mut a.events, "b added", added(&b.info.id)).await;
+
+    let renamed = DeviceInfo {
+        name: "Бэрта".into(),
+        ..b.info.clone()
+    };
+    b.discovery.set_info(renamed).await.unwrap();
+    let id = b.info.id.clone();
+    next_matching(
+        &mut a.events,
+        "rename",
+        |e| matches!(e, PeerEvent::Updated { peer } if peer.id == id && peer.name == "Бэрта"),
+    )
+    .await;
+
+    b.discovery.shutdown().await;
+    let gone = next_matching(
+        &mut a.events,
+        "b removed",
+        |e| matches!(e, PeerEvent::Removed { peer, .. } if peer.id == id),
+    )
+    .await;
+    assert!(
+        matches!(
+            gone,
+            PeerEvent::Removed {
+                reason: RemoveReason::Goodbye,
+                ..
+            }
+        ),
+        "{gone:?}"
+    );
+    assert!(a.discovery.peers().await.is_empty());
+    a.discovery.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_peer_whose_server_dies_is_removed_as_unreachable() {
+    let port = private_mdns_port().await;
+    let mut a = device("Anna", PROTOCOL_VERSION, port).await;
+    let b = device("Crashy", PROTOCOL_VERSION, port).await;
+    next_matching(&mut a.events, "b added", added(&b.info.id)).await;
+
+    // mDNS still answers for b, but its server is gone: only liveness can notice.
+    b.server.abort();
+    let id = b.info.id.clone();
+    let gone = next_matching(
+        &mut a.events,
+        "b removed",
+        |e| matches!(e, PeerEvent::Removed { peer, .. } if peer.id == id),
+    )
+    .await;
+    assert!(
+        matches!(
+            gone,
+            PeerEvent::Removed {
+                reason: RemoveReason::Unreachable,
+                ..
+            }
+        ),
+        "{gone:?}"
+    );
+    a.discovery.shutdown().await;
+    b.discovery.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_incompatible_version_is_listed_as_such() {
+    let port = private_mdns_port().await;
+    let mut a = device("Anna", PROTOCOL_VERSION, port).await;
+    let old = device("Old phone", PROTOCOL_VERSION + 1, port).await;
+    let event = next_matching(&mut a.events, "old added", added(&old.info.id)).await;
+    assert_eq!(event.peer().version, Some(PROTOCOL_VERSION + 1));
+    assert!(!event.peer().compatible);
+    a.discovery.shutdown().await;
+    old.discovery.shutdown().await;
+}
+
+#[tokio::test]
+async fn same_display_names_are_both_listed() {
+    let port = private_mdns_port().await;
+    let mut a = device("Anna", PROTOCOL_VERSION, port).await;
+    let twin1 = device("Twin", PROTOCOL_VERSION, port).await;
+    let twin2 = device("Twin", PROTOCOL_VERSION, port).await;
+    next_matching(&mut a.events, "twin1", added(&twin1.info.id)).await;
+    next_matching(&mut a.events, "twin2", added(&twin2.info.id)).await;
+    for d in [a, twin1, twin2] {
+        d.discovery.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_device_added_by_address_is_listed_and_kept_alive_like_the_rest() {
+    // Another mDNS port: the manual device must not be found by browsing.
+    let mut a = device("Anna", PROTOCOL_VERSION, private_mdns_port().await).await;
+    let far = info("Far away", PROTOCOL_VERSION);
+    let (far_addr, far_server) = device_server(&far).await;
+
+    let peer = a.discovery.add_manual(&far_addr.to_string()).await.unwrap();
+    assert_eq!(
+        (peer.id.as_str(), peer.name.as_str()),
+        (far.id.as_str(), "Far away")
+    );
+    assert_eq!(peer.source, PeerSource::Manual);
+    next_matching(&mut a.events, "far added", added(&far.id)).await;
+    assert_eq!(a.discovery.peers().await.len(), 1);
+
+    far_server.abort();
+    let gone = next_matching(&mut a.events, "far removed", |e| {
+        matches!(e, PeerEvent::Removed { .. })
+    })
+    .await;
+    assert!(matches!(
+        gone,
+        PeerEvent::Removed {
+            reason: RemoveReason::Unreachable,
+            ..
+        }
+    ));
+    a.discovery.shutdown().await;
+}
+
+#[tokio::test]
+async fn manual_add_explains_what_went_wrong() {
+    let a = device("Anna", PROTOCOL_VERSION, private_mdns_port().await).await;
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        l.local_addr().unwrap()
+    };
+    let err = a
+        .discovery
+        .add_manual(&closed.to_string())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AddPeerError::Unreachable(_)), "{err}");
+    let err = a.discovery.add_manual("not an address").await.unwrap_err();
+    assert!(matches!(err, AddPeerError::BadAddress { .. }), "{err}");
+    let err = a
+        .discovery
+        .add_manual(&a.addr.to_string())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AddPeerError::IsSelf(_)), "{err}");
+    a.discovery.shutdown().await;
+}
