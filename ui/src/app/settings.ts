@@ -1,0 +1,118 @@
+/**
+ * User settings: one typed record with defaults, behind a small store interface. Browsers keep
+ * it in localStorage; the app swaps in its own store (tauri-plugin-store).
+ */
+
+/** A device added by address. */
+export interface SavedDevice {
+  id: string;
+  name: string;
+  /** `host:port` as typed. */
+  address: string;
+}
+
+/** Everything a person can set. */
+export interface Settings {
+  name: string;
+  /** "auto" follows the system language. */
+  language: "auto" | "en" | "zh-CN";
+  cameraId: string;
+  micId: string;
+  speakerId: string;
+  /** Extra STUN URLs, comma-separated. */
+  stun: string;
+  turnUrl: string;
+  turnUser: string;
+  turnPass: string;
+  /** Signaling server URL; empty means the page's own server. */
+  serverUrl: string;
+  devices: SavedDevice[];
+}
+
+/** Defaults for a first start. */
+export const DEFAULT_SETTINGS: Settings = {
+  name: "",
+  language: "auto",
+  cameraId: "",
+  micId: "",
+  speakerId: "",
+  stun: "",
+  turnUrl: "",
+  turnUser: "",
+  turnPass: "",
+  serverUrl: "",
+  devices: [],
+};
+
+/** Where settings live. */
+export interface SettingsStore {
+  load(): Settings;
+  save(settings: Settings): void;
+}
+
+/** Keeps only known fields of the right type, so a stale or edited entry cannot break start-up. */
+export function sanitize(raw: unknown): Settings {
+  const out: Settings = { ...DEFAULT_SETTINGS, devices: [] };
+  if (typeof raw !== "object" || raw === null) return out;
+  const o = raw as Record<string, unknown>;
+  for (const key of ["name", "cameraId", "micId", "speakerId", "stun", "turnUrl", "turnUser", "turnPass", "serverUrl"] as const) {
+    const v = o[key];
+    if (typeof v === "string") out[key] = v.slice(0, 500);
+  }
+  if (o.language === "en" || o.language === "zh-CN" || o.language === "auto") out.language = o.language;
+  if (Array.isArray(o.devices)) {
+    for (const d of o.devices as unknown[]) {
+      if (typeof d !== "object" || d === null) continue;
+      const r = d as Record<string, unknown>;
+      if (typeof r.id === "string" && typeof r.name === "string" && typeof r.address === "string") {
+        out.devices.push({ id: r.id, name: r.name, address: r.address });
+      }
+    }
+  }
+  return out;
+}
+
+/** The browser store. */
+export class LocalSettingsStore implements SettingsStore {
+  constructor(private readonly key = "parley.settings") {}
+
+  load(): Settings {
+    try {
+      const text = localStorage.getItem(this.key);
+      return sanitize(text ? JSON.parse(text) : null);
+    } catch {
+      return sanitize(null);
+    }
+  }
+
+  save(settings: Settings): void {
+    try {
+      localStorage.setItem(this.key, JSON.stringify(settings));
+    } catch {
+      // Private mode or full storage: settings last for this visit only.
+    }
+  }
+}
+
+/** ICE servers from settings, added to the signaling server's own for internet calls. */
+export function userIceServers(s: Settings): RTCIceServer[] {
+  const out: RTCIceServer[] = [];
+  const stun = s.stun.split(",").map((u) => u.trim()).filter((u) => /^stuns?:/.test(u));
+  if (stun.length) out.push({ urls: stun });
+  const turn = s.turnUrl.trim();
+  if (/^turns?:/.test(turn)) out.push({ urls: [turn], username: s.turnUser, credential: s.turnPass });
+  return out;
+}
+
+/** A stable random id for this browser, used as the caller's device id when knocking. */
+export function browserDeviceId(): string {
+  try {
+    const existing = localStorage.getItem("parley.deviceId");
+    if (existing) return existing;
+    const id = crypto.randomUUID();
+    localStorage.setItem("parley.deviceId", id);
+    return id;
+  } catch {
+    return crypto.randomUUID();
+  }
+}

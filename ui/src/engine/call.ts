@@ -1,0 +1,251 @@
+/**
+ * One call with one remote peer: a peer connection driven by perfect negotiation, the media
+ * senders, the chat and file channels, ICE restarts, the verification code and quality stats.
+ */
+import type { PeerId } from "../protocol/generated";
+import { ChatChannel, type ChatMessage, type RemoteMediaState } from "./chat";
+import { Emitter } from "./emitter";
+import { FileTransfers, type Transfer } from "./files";
+import { Negotiator, parseNegotiationMessage } from "./negotiation";
+import type { PeerConnectionFactory, PeerConnectionLike } from "./peer";
+import { reportEntries, summarizeStats, type CallStats } from "./stats";
+import { verificationCode } from "./verify";
+
+/** What the call-state indicator shows. */
+export type CallState = "connecting" | "connected" | "reconnecting" | "failed";
+
+/** How a call is set up. */
+export interface CallInit {
+  /** The other side. */
+  remote: PeerId;
+  /** True if our peer id sorts lower (we yield on offer collisions). */
+  polite: boolean;
+  /** `[]` for LAN/device calls; the server's plus the user's for rooms. */
+  iceServers: RTCIceServer[];
+  factory: PeerConnectionFactory;
+  /** Sends a payload to the other side through the signaling server. */
+  signal: (data: unknown) => void;
+  /** The local preview stream the tracks belong to. */
+  stream: MediaStream;
+  audio: MediaStreamTrack | null;
+  video: MediaStreamTrack | null;
+  /** How long "disconnected" may last before an ICE restart (ms). */
+  restartAfterMs?: number;
+  /** How long without a working path before the call is declared failed (ms). */
+  giveUpAfterMs?: number;
+}
+
+type Events = {
+  state: CallState;
+  remoteStream: MediaStream;
+  messages: ChatMessage[];
+  transfers: Transfer[];
+  remoteMedia: RemoteMediaState;
+  /** The other side hung up (said so over the peer link). */
+  bye: null;
+  /** The peer link closed without a goodbye (tab closed, app killed). */
+  gone: null;
+  verification: string;
+};
+
+/** A call with one peer. */
+export class Call {
+  readonly remote: PeerId;
+  readonly chat: ChatChannel;
+  readonly files: FileTransfers;
+  private readonly events = new Emitter<Events>();
+  private readonly pc: PeerConnectionLike;
+  private readonly negotiator: Negotiator;
+  private readonly senders: { audio?: RTCRtpSender; video?: RTCRtpSender } = {};
+  private readonly stream: MediaStream;
+  private readonly remoteTracks = new MediaStream();
+  private current: CallState = "connecting";
+  private everConnected = false;
+  private restartTimer: ReturnType<typeof setTimeout> | null = null;
+  private giveUpTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastStats: CallStats | null = null;
+  private closed = false;
+  private code: string | null = null;
+  private readonly restartAfterMs: number;
+  private readonly giveUpAfterMs: number;
+
+  constructor(init: CallInit) {
+    this.remote = init.remote;
+    this.stream = init.stream;
+    this.restartAfterMs = init.restartAfterMs ?? 3000;
+    this.giveUpAfterMs = init.giveUpAfterMs ?? 30_000;
+    this.pc = init.factory({ iceServers: init.iceServers });
+    this.negotiator = new Negotiator(this.pc, init.polite, (m) => init.signal(m));
+
+    // Negotiated channels exist on both sides from the start: no `datachannel` race.
+    const chat = this.pc.createDataChannel("chat", { negotiated: true, id: 0, ordered: true });
+    const files = this.pc.createDataChannel("files", { negotiated: true, id: 1, ordered: true });
+    files.binaryType = "arraybuffer";
+    this.chat = new ChatChannel(chat);
+    this.files = new FileTransfers(files);
+    chat.addEventListener("open", () => this.chat.opened());
+    chat.addEventListener("close", () => {
+      this.chat.closed();
+      // SCTP outlives ICE restarts, so a closing channel means the other side closed its end.
+      if (!this.closed) this.events.emit("gone", null);
+    });
+    chat.addEventListener("message", (ev) => this.chat.receive(ev.data));
+    files.addEventListener("message", (ev) => {
+      const data: unknown = ev.data;
+      if (typeof data === "string" || data instanceof ArrayBuffer) void this.files.receive(data);
+    });
+    files.addEventListener("bufferedamountlow", () => this.files.bufferedAmountLow());
+    files.addEventListener("close", () => this.files.channelClosed());
+    this.chat.on("messages", (m) => this.events.emit("messages", m));
+    this.chat.on("media", (m) => this.events.emit("remoteMedia", m));
+    this.chat.on("bye", () => this.events.emit("bye", null));
+    this.files.onChange((t) => this.events.emit("transfers", t));
+
+    this.pc.addEventListener("negotiationneeded", () => void this.negotiator.negotiationNeeded());
+    this.pc.addEventListener("icecandidate", (ev) => this.negotiator.localCandidate(ev.candidate));
+    this.pc.addEventListener("track", (ev) => this.onRemoteTrack(ev.track));
+    this.pc.addEventListener("connectionstatechange", () => this.onConnectionChange());
+    this.pc.addEventListener("iceconnectionstatechange", () => this.onConnectionChange());
+
+    if (init.audio) this.senders.audio = this.pc.addTrack(init.audio, this.stream);
+    if (init.video) this.senders.video = this.pc.addTrack(init.video, this.stream);
+    this.armGiveUp();
+  }
+
+  /** Subscribes to an event. */
+  on<K extends keyof Events>(event: K, handler: (value: Events[K]) => void): () => void {
+    return this.events.on(event, handler);
+  }
+
+  /** The call-state indicator's value. */
+  get state(): CallState {
+    return this.current;
+  }
+
+  /** The verification code once connected. */
+  get verification(): string | null {
+    return this.code;
+  }
+
+  /** The remote media, as one stream for a `<video>`. */
+  get remoteStream(): MediaStream {
+    return this.remoteTracks;
+  }
+
+  /** Feeds a payload relayed from the other side. */
+  async handleSignal(data: unknown): Promise<void> {
+    const msg = parseNegotiationMessage(data);
+    if (msg && !this.closed) await this.negotiator.receive(msg);
+  }
+
+  /** Swaps what a sender carries (mute stays with the track; null sends nothing). */
+  async setTrack(kind: "audio" | "video", track: MediaStreamTrack | null): Promise<void> {
+    if (this.closed) return;
+    const sender = this.senders[kind];
+    if (sender) {
+      await sender.replaceTrack(track);
+    } else if (track) {
+      // First video of an audio-only call (e.g. screen share): this renegotiates.
+      this.senders[kind] = this.pc.addTrack(track, this.stream);
+    }
+  }
+
+  /** Restarts ICE now (network change, or the connection failed). */
+  restartIce(): void {
+    if (this.closed) return;
+    this.pc.restartIce();
+  }
+
+  /** One reading of call quality. */
+  async stats(): Promise<CallStats> {
+    const report = await this.pc.getStats();
+    this.lastStats = summarizeStats(reportEntries(report), this.lastStats);
+    return this.lastStats;
+  }
+
+  /** Ends the call; `sayBye` tells the far side over the peer link first. */
+  close(sayBye: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearTimers();
+    if (sayBye) {
+      this.chat.bye();
+      // Let the goodbye leave before the transport is torn down; it beats the server's notice.
+      setTimeout(() => this.pc.close(), 250);
+    } else {
+      this.pc.close();
+    }
+    this.chat.dispose();
+    this.files.dispose();
+    this.events.clear();
+  }
+
+  private onRemoteTrack(track: MediaStreamTrack): void {
+    for (const old of this.remoteTracks.getTracks()) {
+      if (old.kind === track.kind && old !== track) this.remoteTracks.removeTrack(old);
+    }
+    if (!this.remoteTracks.getTracks().includes(track)) this.remoteTracks.addTrack(track);
+    this.events.emit("remoteStream", this.remoteTracks);
+  }
+
+  private onConnectionChange(): void {
+    if (this.closed) return;
+    const conn = this.pc.connectionState;
+    const ice = this.pc.iceConnectionState;
+    if (conn === "connected" || (conn === undefined && (ice === "connected" || ice === "completed"))) {
+      this.everConnected = true;
+      this.clearTimers();
+      this.setState("connected");
+      void this.updateVerification();
+      return;
+    }
+    if (conn === "failed" || ice === "failed") {
+      this.setState(this.everConnected ? "reconnecting" : "connecting");
+      this.pc.restartIce();
+      this.armGiveUp();
+      return;
+    }
+    if (conn === "disconnected" || ice === "disconnected") {
+      this.setState("reconnecting");
+      if (this.restartTimer === null) {
+        this.restartTimer = setTimeout(() => {
+          this.restartTimer = null;
+          const still = this.pc.connectionState;
+          if (still !== "connected") this.restartIce();
+        }, this.restartAfterMs);
+      }
+      this.armGiveUp();
+    }
+  }
+
+  private armGiveUp(): void {
+    if (this.giveUpTimer !== null) return;
+    this.giveUpTimer = setTimeout(() => {
+      this.giveUpTimer = null;
+      if (this.current !== "connected") this.setState("failed");
+    }, this.giveUpAfterMs);
+  }
+
+  private clearTimers(): void {
+    if (this.restartTimer !== null) clearTimeout(this.restartTimer);
+    if (this.giveUpTimer !== null) clearTimeout(this.giveUpTimer);
+    this.restartTimer = this.giveUpTimer = null;
+  }
+
+  private async updateVerification(): Promise<void> {
+    const local = this.pc.localDescription?.sdp;
+    const remote = this.pc.currentRemoteDescription?.sdp ?? this.pc.remoteDescription?.sdp;
+    if (!local || !remote) return;
+    const code = await verificationCode(local, remote);
+    if (code && code !== this.code && !this.closed) {
+      this.code = code;
+      this.events.emit("verification", code);
+    }
+  }
+
+  private setState(state: CallState): void {
+    if (state === this.current) return;
+    this.current = state;
+    this.events.emit("state", state);
+  }
+}
