@@ -112,7 +112,9 @@ export class Controller {
       this.signaling = s;
       if (this.active === session) this.callSignaling = s;
       if (s === "online" && this.banner?.code === "server-unreachable") this.banner = null;
-      if (s === "reconnecting" && !session.hasBeenOnline) this.banner = { code: "server-unreachable" };
+    });
+    session.on("unreachable", () => {
+      if (!this.banner) this.banner = { code: "server-unreachable" };
     });
     session.on("welcome", (w) => {
       this.mode = w.mode;
@@ -212,6 +214,12 @@ export class Controller {
         this.sendKnock(media);
       }
     });
+    session.on("unreachable", () => {
+      if (!knocked && this.active === session) {
+        clearTimeout(giveUp);
+        this.failPending("device-unreachable");
+      }
+    });
     session.on("message", (m) => this.onMessage(session, m));
     session.start();
   }
@@ -249,7 +257,13 @@ export class Controller {
     const inc = this.incoming;
     if (!inc || !this.home) return;
     this.ringer.stop();
-    if (!(await this.openMedia(inc.media === "video"))) {
+    const opened = await this.openMedia(inc.media === "video");
+    if (this.incoming !== inc) {
+      // The caller gave up while the camera was starting.
+      if (opened) this.reset(this.screen);
+      return;
+    }
+    if (!opened) {
       this.home.decline(inc.knock);
       this.reset("home");
       return;
@@ -385,7 +399,7 @@ export class Controller {
         return;
       case "incoming":
         if (session !== this.home) return;
-        if (this.screen !== "home" || this.incoming) {
+        if (this.call || this.incoming || this.pending || ["in-call", "outgoing", "waiting"].includes(this.screen)) {
           session.decline(msg.knock); // Busy.
           return;
         }

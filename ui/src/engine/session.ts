@@ -25,6 +25,8 @@ type Events = {
   state: SignalingState;
   /** A new (not resumed) identity was assigned: whatever room we were in is gone. */
   welcome: Welcome;
+  /** A connection attempt failed before the server ever answered (wrong URL, server down). */
+  unreachable: null;
 };
 
 /** Options for a session. */
@@ -161,6 +163,7 @@ export class SignalingSession {
     }
     this.online = false;
     this.setState(state === "closed" ? "offline" : "reconnecting");
+    if (state === "reconnecting" && !this.everOnline) this.events.emit("unreachable", null);
   }
 
   private onMessage(msg: ServerMessage): void {
