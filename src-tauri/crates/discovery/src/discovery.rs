@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use mdns_sd::{DaemonEvent, IfKind, ServiceDaemon, ServiceEvent};
 use parley_protocol::{DeviceInfo, PROTOCOL_VERSION};
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 use crate::SERVICE_TYPE;
 use crate::config::{DiscoveryConfig, Interfaces, LivenessConfig};
@@ -39,7 +38,6 @@ pub struct Discovery {
     events: broadcast::Sender<PeerEvent>,
     own_id: String,
     liveness: LivenessConfig,
-    task: JoinHandle<()>,
 }
 
 impl Discovery {
@@ -73,13 +71,12 @@ impl Discovery {
             events: events.clone(),
             probe_tx,
         };
-        let task = tokio::spawn(worker.run(command_rx, browse, monitor, probe_rx));
+        tokio::spawn(worker.run(command_rx, browse, monitor, probe_rx));
         Ok(Self {
             commands,
             events,
             own_id,
             liveness,
-            task,
         })
     }
 
@@ -162,13 +159,13 @@ impl Discovery {
         rx.await.map_err(|_| AddPeerError::Stopped)
     }
 
-    /// Sends goodbye packets (peers drop this device about 1 s later) and stops.
-    pub async fn shutdown(self) {
+    /// Sends goodbye packets (peers drop this device about 1 s later) and stops. Later calls
+    /// on this handle find discovery stopped.
+    pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
         if self.commands.send(Command::Shutdown(tx)).await.is_ok() {
             let _ = rx.await;
         }
-        let _ = self.task.await;
     }
 }
 
