@@ -69,7 +69,7 @@ mod tests {
             "nope",
             r#"{"cmd":"fly"}"#,
             r#"{"cmd":"rename"}"#,
-            r#"{"cmd":"peers","x":1}"#,
+            r#"{"cmd":"rename","name":"x","y":1}"#,
             "[]",
         ] {
             assert!(parse_line(line).is_err(), "{line}");
