@@ -1,0 +1,89 @@
+//! Rate limiting: a token bucket per connection, counters per IP address.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+/// Token bucket: `rate` tokens per second up to `burst`; one token per message.
+#[derive(Debug)]
+pub(crate) struct TokenBucket {
+    tokens: f32,
+    last: Instant,
+}
+
+impl TokenBucket {
+    pub(crate) fn full(burst: u32, now: Instant) -> Self {
+        Self {
+            tokens: burst as f32,
+            last: now,
+        }
+    }
+
+    /// Takes a token if there is one.
+    pub(crate) fn take(&mut self, rate: u32, burst: u32, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f32();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * rate as f32).min(burst as f32);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Open connections and recent join attempts per IP address.
+#[derive(Debug, Default)]
+pub(crate) struct IpTable {
+    conns: HashMap<IpAddr, u32>,
+    joins: HashMap<IpAddr, (Instant, u32)>,
+}
+
+impl IpTable {
+    /// Counts a new connection from `ip` unless it already has `max`.
+    pub(crate) fn open(&mut self, ip: IpAddr, max: u32) -> bool {
+        let n = self.conns.entry(ip).or_insert(0);
+        if *n >= max {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    /// A connection from `ip` closed.
+    pub(crate) fn close(&mut self, ip: IpAddr) {
+        if let Some(n) = self.conns.get_mut(&ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.conns.remove(&ip);
+            }
+        }
+    }
+
+    /// Counts a join attempt from `ip`; false if it is over `attempts` in the current window.
+    pub(crate) fn join(
+        &mut self,
+        ip: IpAddr,
+        attempts: u32,
+        window: Duration,
+        now: Instant,
+    ) -> bool {
+        let (start, n) = self.joins.entry(ip).or_insert((now, 0));
+        if now.saturating_duration_since(*start) >= window {
+            *start = now;
+            *n = 0;
+        }
+        if *n >= attempts {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    /// Forgets join windows that ended.
+    pub(crate) fn sweep(&mut self, window: Duration, now: Instant) {
+        self.joins
+            .retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
+    }
+}

@@ -1,0 +1,279 @@
+//! State shared by all connection tasks: the hub, each connection's outbox, counters.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use parley_protocol::{DeviceInfo, ErrorCode, ServerMessage};
+use tokio::sync::Notify;
+
+use crate::config::{Mode, ServerConfig};
+use crate::hub::{ConnId, Effect, Hub, HubConfig, Now, Policy};
+use crate::limits::IpTable;
+use crate::metrics::{Metrics, ServerClose};
+
+/// Close code for a normal closure.
+pub(crate) const CLOSE_NORMAL: u16 = 1000;
+/// Close code when the server goes away.
+pub(crate) const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code for a policy violation (slow consumer, abuse).
+pub(crate) const CLOSE_POLICY: u16 = 1008;
+
+/// Locks a mutex; a panic elsewhere while holding it leaves consistent-enough data here
+/// (counters and maps), so a poisoned lock is used as is rather than spreading the panic.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What the writer should do next.
+pub(crate) enum Next {
+    Send(Utf8Bytes),
+    Close(u16, &'static str),
+    Idle,
+}
+
+#[derive(Default)]
+struct OutboxState {
+    queue: VecDeque<Utf8Bytes>,
+    close: Option<(u16, &'static str)>,
+}
+
+/// A connection's bounded outgoing queue. Empty, it holds no heap memory.
+#[derive(Default)]
+pub(crate) struct Outbox {
+    state: Mutex<OutboxState>,
+    pub(crate) notify: Notify,
+}
+
+impl Outbox {
+    /// Queues a frame; false (and the connection condemned) if `depth` frames are waiting.
+    fn push(&self, text: Utf8Bytes, depth: usize) -> bool {
+        let mut state = lock(&self.state);
+        if state.close.is_some() {
+            return true;
+        }
+        if state.queue.len() >= depth {
+            state.queue = VecDeque::new();
+            state.close = Some((CLOSE_POLICY, "too slow reading"));
+            drop(state);
+            self.notify.notify_one();
+            return false;
+        }
+        state.queue.push_back(text);
+        drop(state);
+        self.notify.notify_one();
+        true
+    }
+
+    /// Closes the connection once what is queued has been sent.
+    pub(crate) fn close(&self, code: u16, reason: &'static str) {
+        lock(&self.state).close.get_or_insert((code, reason));
+        self.notify.notify_one();
+    }
+
+    pub(crate) fn next(&self) -> Next {
+        let mut state = lock(&self.state);
+        match state.queue.pop_front() {
+            Some(text) => {
+                if state.queue.is_empty() && state.queue.capacity() > 8 {
+                    // A burst is over: give its memory back.
+                    state.queue = VecDeque::new();
+                }
+                Next::Send(text)
+            }
+            None => state
+                .close
+                .map_or(Next::Idle, |(code, reason)| Next::Close(code, reason)),
+        }
+    }
+}
+
+/// The hub and where to deliver its effects, under one lock so delivery order is hub order.
+pub(crate) struct Core {
+    pub(crate) hub: Hub,
+    outboxes: HashMap<ConnId, Arc<Outbox>>,
+}
+
+/// Everything the connection tasks and HTTP handlers share.
+pub(crate) struct Shared {
+    pub(crate) config: ServerConfig,
+    pub(crate) core: Mutex<Core>,
+    pub(crate) ips: Mutex<IpTable>,
+    pub(crate) metrics: Metrics,
+    pub(crate) device_info: RwLock<Option<DeviceInfo>>,
+    pub(crate) shutting_down: AtomicBool,
+    next_conn: AtomicU64,
+    live: AtomicUsize,
+    drained: Notify,
+}
+
+impl Shared {
+    pub(crate) fn new(config: ServerConfig) -> Arc<Self> {
+        let (policy, info) = match &config.mode {
+            Mode::Public { capacity } => (
+                Policy::Public {
+                    capacity: (*capacity).clamp(2, 8),
+                },
+                None,
+            ),
+            Mode::Device { owner_token, info } => (
+                Policy::Device {
+                    owner_token: owner_token.clone(),
+                },
+                Some(info.clone()),
+            ),
+        };
+        let hub = Hub::new(HubConfig {
+            policy,
+            ice: config.ice.clone(),
+            resume_grace: config.limits.resume_grace,
+            server_name: concat!("parley/", env!("CARGO_PKG_VERSION")).to_owned(),
+        });
+        Arc::new(Self {
+            config,
+            core: Mutex::new(Core {
+                hub,
+                outboxes: HashMap::new(),
+            }),
+            ips: Mutex::new(IpTable::default()),
+            metrics: Metrics::default(),
+            device_info: RwLock::new(info),
+            shutting_down: AtomicBool::new(false),
+            next_conn: AtomicU64::new(1),
+            live: AtomicUsize::new(0),
+            drained: Notify::new(),
+        })
+    }
+
+    /// Adds a connection; it receives `bye` at shutdown even before `hello`.
+    pub(crate) fn register(&self) -> (ConnId, Arc<Outbox>) {
+        let conn = self.next_conn.fetch_add(1, Relaxed);
+        let outbox = Arc::new(Outbox::default());
+        lock(&self.core).outboxes.insert(conn, outbox.clone());
+        self.live.fetch_add(1, Relaxed);
+        self.metrics.open.fetch_add(1, Relaxed);
+        self.metrics.opened.fetch_add(1, Relaxed);
+        (conn, outbox)
+    }
+
+    /// Removes a finished connection and tells its room.
+    pub(crate) fn unregister(&self, conn: ConnId, ip: IpAddr) {
+        {
+            let mut core = lock(&self.core);
+            core.outboxes.remove(&conn);
+            let effects = core.hub.disconnect(conn, Now::current());
+            self.apply(&mut core, effects);
+        }
+        lock(&self.ips).close(ip);
+        self.metrics.open.fetch_sub(1, Relaxed);
+        if self.live.fetch_sub(1, Relaxed) == 1 {
+            self.drained.notify_waiters();
+        }
+    }
+
+    /// Feeds a decoded message to the hub and delivers the result.
+    pub(crate) fn handle(&self, conn: ConnId, msg: parley_protocol::ClientMessage) {
+        let mut core = lock(&self.core);
+        let effects = core.hub.handle(conn, msg, Now::current());
+        self.apply(&mut core, effects);
+    }
+
+    /// Tells `conn` its frame was refused.
+    pub(crate) fn reject(&self, conn: ConnId, code: ErrorCode, message: String) {
+        let mut core = lock(&self.core);
+        self.apply(
+            &mut core,
+            vec![Effect::Send(conn, ServerMessage::Error { code, message })],
+        );
+    }
+
+    /// Carries out effects; a connection whose queue overflows is disconnected, which may
+    /// produce further effects (its room hears `peer-left`).
+    fn apply(&self, core: &mut Core, mut effects: Vec<Effect>) {
+        let depth = self.config.limits.queue_depth;
+        while !effects.is_empty() {
+            let mut condemned = Vec::new();
+            for effect in effects.drain(..) {
+                match effect {
+                    Effect::Send(conn, msg) => {
+                        if let ServerMessage::Error { code, .. } = &msg {
+                            self.metrics.error(*code);
+                        }
+                        let Some(outbox) = core.outboxes.get(&conn) else {
+                            continue;
+                        };
+                        let Ok(text) = serde_json::to_string(&msg) else {
+                            continue;
+                        };
+                        self.metrics.messages_out.fetch_add(1, Relaxed);
+                        if !outbox.push(text.into(), depth) {
+                            self.metrics.closed(ServerClose::SlowConsumer);
+                            condemned.push(conn);
+                        }
+                    }
+                    Effect::Close(conn) => {
+                        if let Some(outbox) = core.outboxes.get(&conn) {
+                            outbox.close(CLOSE_NORMAL, "closed by server");
+                        }
+                    }
+                }
+            }
+            for conn in condemned {
+                tracing::info!(conn, "dropping slow consumer");
+                effects.extend(core.hub.disconnect(conn, Now::current()));
+            }
+        }
+    }
+
+    /// Releases expired room places and join windows.
+    pub(crate) fn sweep(&self) {
+        {
+            let mut core = lock(&self.core);
+            let effects = core.hub.expire(Now::current());
+            self.apply(&mut core, effects);
+        }
+        let limits = &self.config.limits;
+        lock(&self.ips).sweep(limits.join_window, std::time::Instant::now());
+    }
+
+    /// Number of rooms (for metrics).
+    pub(crate) fn room_count(&self) -> usize {
+        lock(&self.core).hub.room_count()
+    }
+
+    /// Sends `bye` to every connection and closes them all.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Relaxed);
+        let core = lock(&self.core);
+        let bye = ServerMessage::Bye {
+            reason: "server shutting down".into(),
+        };
+        let Ok(text) = serde_json::to_string(&bye) else {
+            return;
+        };
+        let text = Utf8Bytes::from(text);
+        for outbox in core.outboxes.values() {
+            // One frame over the depth is fine: shutdown is the last thing said.
+            outbox.push(text.clone(), usize::MAX);
+            outbox.close(CLOSE_GOING_AWAY, "server shutting down");
+        }
+        tracing::info!(connections = core.outboxes.len(), "shutting down");
+    }
+
+    /// Waits until every connection task ended, or `grace` passed.
+    pub(crate) async fn drained(&self, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            let woken = self.drained.notified();
+            if self.live.load(Relaxed) == 0 {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, woken).await.is_err() {
+                return;
+            }
+        }
+    }
+}
