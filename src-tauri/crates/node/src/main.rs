@@ -11,7 +11,6 @@ mod commands;
 use std::error::Error;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
@@ -29,7 +28,7 @@ use crate::commands::{StdinCommand, parse_line};
 type AnyError = Box<dyn Error + Send + Sync>;
 
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn main() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -37,14 +36,18 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    match run(Args::parse()).await {
-        Ok(()) => ExitCode::SUCCESS,
+    let code = match run(Args::parse()).await {
+        Ok(()) => 0,
         Err(e) => {
             emit(&json!({"event": "error", "message": e.to_string()}));
             eprintln!("parley-node: {e}");
-            ExitCode::FAILURE
+            1
         }
-    }
+    };
+    // Exit now: the runtime would otherwise wait on shutdown for the blocking stdin read,
+    // which only ends when stdin does.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    std::process::exit(code)
 }
 
 /// One JSON object per line; stdout is line-buffered, so each line leaves at once.

@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+"""LAN discovery test bed: real parley-node processes on namespace LANs (run as root).
+
+Every test builds its own LAN (namespaces named after this process, removed at the end even
+on failure) and waits on the nodes' JSON-line events with timeouts; nothing sleeps.
+Run: tests/lan/run.sh   (or: sudo /usr/bin/python3 tests/lan/test_lan.py -v)
+"""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from lanbed import Lab, Node, added, removed, updated  # noqa: E402
+
+LIST_WITHIN = 3.0  # issue: each lists the others within 3 s
+CRASH_WITHIN = 12.0  # issue: kill -9 removed within 12 s
+LEAVE_WITHIN = 3.0
+
+
+def three_hosts(lab: Lab, names=("Alice", "客厅的电脑", "Bob")) -> list:
+    lab.switch("sw1")
+    return [lab.host(f"h{i}", "sw1", i) for i in (1, 2, 3)]
+
+
+def lists(*wanted: Node):
+    ids = {n.id: n.name for n in wanted}
+    return lambda node: all(node.peers.get(i, {}).get("name") == name for i, name in ids.items())
+
+
+class ThreeHosts(unittest.TestCase):
+    def test_each_lists_the_other_two_by_name_and_never_the_other_lan(self):
+        with Lab() as lab:
+            h1, h2, h3 = three_hosts(lab)
+            lab.switch("sw2")
+            h4 = lab.host("h4", "sw2", 4)
+            far = h4.node("Dave on another LAN")
+            nodes = [h1.node("Alice"), h2.node("客厅的电脑"), h3.node("Bob")]
+            for node in nodes:
+                others = [n for n in nodes if n is not node]
+                node.wait_until("listing the other two", lists(*others), LIST_WITHIN)
+                self.assertNotIn(node.id, node.peers, "a node never lists itself")
+            # Addresses: IPv4 and the IPv6 ULA of the host, and the server's port.
+            a, b = nodes[0], nodes[1]
+            a.wait_until("knowing both of b's addresses",
+                         lambda n: {h2.ipv4, h2.ipv6} <= set(n.peers[b.id]["addresses"]), LIST_WITHIN)
+            peer = a.peers[b.id]
+            self.assertEqual(peer["port"], b.port)
+            self.assertTrue(peer["compatible"])
+            self.assertEqual(peer["source"], "mdns")
+            self.assertEqual(peer["os"], "linux")
+            # Meanwhile the host on the other bridge saw nobody and nobody saw it.
+            for node in nodes:
+                self.assertFalse(node.ever_saw(far.id), f"{node.name} listed the other LAN's node")
+            self.assertEqual(far.peers, {}, "the other LAN's node listed someone")
+
+    def test_rename_and_new_addresses_propagate(self):
+        with Lab() as lab:
+            h1, h2, h3 = three_hosts(lab)
+            nodes = [h1.node("Alice"), h2.node("Bert"), h3.node("Bob")]
+            a, b, c = nodes
+            for node, others in ((a, (b, c)), (c, (a, b))):
+                node.wait_until("listing the others", lists(*others), LIST_WITHIN)
+            since_a, since_c = a.mark(), c.mark()
+            b.send({"cmd": "rename", "name": "小明的手机"})
+            renamed = updated(b.id, lambda p: p["name"] == "小明的手机")
+            a.wait_event("rename of b", renamed, LIST_WITHIN, since_a)
+            c.wait_event("rename of b", renamed, LIST_WITHIN, since_c)
+            # Its device endpoint says the same (what a manual add would read).
+            since_a = a.mark()
+            a.send({"cmd": "add", "addr": f"{h2.ipv4}:{b.port}"})
+            _, reply = a.wait_event("manual add answer", lambda e: e.get("event") == "manual", 10, since_a)
+            self.assertTrue(reply["ok"], reply)
+            self.assertEqual(reply["peer"]["name"], "小明的手机")
+            # A new address on b's interface reaches the others (interface changes are followed).
+            h2.add_address("10.10.0.102/24")
+            a.wait_event("b's new address", updated(b.id, lambda p: "10.10.0.102" in p["addresses"]), 10, since_a)
+
+
+class Leaving(unittest.TestCase):
+    def test_graceful_stop_and_kill_9_remove_the_peer(self):
+        with Lab() as lab:
+            h1, h2, h3 = three_hosts(lab)
+            a, b, c = h1.node("Alice"), h2.node("Bert"), h3.node("Carla")
+            a.wait_until("listing b and c", lists(b, c), LIST_WITHIN)
+            b.wait_until("listing a and c", lists(a, c), LIST_WITHIN)
+
+            since_a, since_b = a.mark(), b.mark()
+            c.terminate()
+            for node, since in ((a, since_a), (b, since_b)):
+                _, event = node.wait_event("c's goodbye", removed(c.id), LEAVE_WITHIN, since)
+                self.assertEqual(event["reason"], "goodbye")
+            self.assertEqual(c.wait_exit(), 0)
+            c.wait_event("stopped line", lambda e: e.get("event") == "stopped", 5)
+
+            since_a = a.mark()
+            b.kill9()
+            _, event = a.wait_event("b removed after kill -9", removed(b.id), CRASH_WITHIN, since_a)
+            self.assertEqual(event["reason"], "unreachable")
+            self.assertEqual(a.peers, {})
+
+    def test_a_restarted_peer_is_listed_again_with_the_same_id(self):
+        with Lab() as lab:
+            h1, h2, _ = three_hosts(lab)
+            a = h1.node("Alice")
+            data = lab.tmp / "bert-data"
+            b = h2.node("Bert", data_dir=data)
+            a.wait_until("listing b", lists(b), LIST_WITHIN)
+            first_id = b.id
+            since = a.mark()
+            b.kill9()
+            a.wait_event("b removed", removed(first_id), CRASH_WITHIN, since)
+            since = a.mark()
+            b2 = h2.node("Bert", data_dir=data)
+            self.assertEqual(b2.id, first_id, "the device id is persisted")
+            a.wait_event("b listed again", added(first_id), LIST_WITHIN, since)
+
+
+class MulticastBlocked(unittest.TestCase):
+    def test_manual_add_by_address_works_where_multicast_is_dropped(self):
+        with Lab() as lab:
+            h1, h2, h3 = three_hosts(lab)
+            h3.drop_multicast_dns()
+            a, b = h1.node("Alice"), h2.node("Bert")
+            walled = h3.node("Walled garden")
+            a.wait_until("listing b", lists(b), LIST_WITHIN)
+
+            since = walled.mark()
+            walled.send({"cmd": "add", "addr": f"{h1.ipv4}:{a.port}"})
+            _, reply = walled.wait_event("manual add answer", lambda e: e.get("event") == "manual", 10, since)
+            self.assertTrue(reply["ok"], reply)
+            _, event = walled.wait_event("a added", added(a.id), 10, since)
+            self.assertEqual(event["peer"]["name"], "Alice")
+            self.assertEqual(event["peer"]["source"], "manual")
+
+            # And the other way round, over IPv6.
+            since = a.mark()
+            a.send({"cmd": "add", "addr": f"[{h3.ipv6}]:{walled.port}"})
+            _, event = a.wait_event("walled added", added(walled.id), 10, since)
+            self.assertEqual(event["peer"]["source"], "manual")
+            self.assertEqual(event["peer"]["addresses"], [h3.ipv6])
+            self.assertFalse(b.ever_saw(walled.id), "multicast was supposed to be dropped")
+
+            # A manually added peer gets the same liveness: stopping it removes it.
+            since = a.mark()
+            walled.terminate()
+            _, event = a.wait_event("walled removed", removed(walled.id), CRASH_WITHIN, since)
+            self.assertEqual(event["reason"], "unreachable")
+
+    def test_bad_manual_targets_are_reported(self):
+        with Lab() as lab:
+            h1, _, _ = three_hosts(lab)
+            a = h1.node("Alice")
+            since = a.mark()
+            a.send({"cmd": "add", "addr": "10.10.0.77:9"})
+            _, reply = a.wait_event("manual add answer", lambda e: e.get("event") == "manual", 10, since)
+            self.assertFalse(reply["ok"])
+            self.assertIn("no Parley device", reply["error"])
+
+
+class Interop(unittest.TestCase):
+    def test_python_zeroconf_sees_us_and_we_see_it(self):
+        with Lab() as lab:
+            h1, h2, h3 = three_hosts(lab)
+            a = h1.node("Ålice 愛麗絲")
+            helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zeroconf_peer.py")
+            proc = lab.spawn("h2", ["/usr/bin/python3", helper, "--name", "Zeroconf 東京",
+                                    "--id", "zc-interop-1", "--ip", h2.ipv4], "zeroconf")
+            zc = Node(proc, "zeroconf")
+            try:
+                zc.wait_event("zeroconf ready", lambda e: e.get("event") == "ready", 10)
+                _, found = zc.wait_event(
+                    "our service", lambda e: e.get("event") == "found" and e["txt"].get("id") == a.id, 10)
+            except AssertionError:
+                print(lab.log("zeroconf"), file=sys.stderr)
+                raise
+            self.assertEqual(found["txt"]["name"], "Ålice 愛麗絲")
+            self.assertEqual(found["txt"]["v"], "1")
+            self.assertEqual(found["txt"]["os"], "linux")
+            self.assertTrue(found["txt"]["app"])
+            self.assertEqual(found["port"], a.port)
+            self.assertIn(h1.ipv4, found["addresses"])
+
+            _, event = a.wait_event("zeroconf's service", added("zc-interop-1"), 10)
+            self.assertEqual(event["peer"]["name"], "Zeroconf 東京")
+            self.assertTrue(event["peer"]["compatible"])
+            self.assertEqual(event["peer"]["addresses"], [h2.ipv4])
+
+            since = a.mark()
+            zc.terminate()
+            _, event = a.wait_event("zeroconf's goodbye", removed("zc-interop-1"), LEAVE_WITHIN, since)
+            self.assertEqual(event["reason"], "goodbye")
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        sys.exit("tests/lan needs root (network namespaces)")
+    unittest.main()
