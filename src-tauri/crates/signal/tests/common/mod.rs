@@ -198,3 +198,16 @@ pub async fn create_room(owner: &mut Client) -> String {
         other => panic!("expected created, got {other:?}"),
     }
 }
+
+impl Client {
+    /// Like [`Client::recv`], for use under an outer timeout (no inner deadline).
+    pub async fn recv_raw(&mut self) -> ServerMessage {
+        loop {
+            match self.ws.next().await {
+                Some(Ok(Message::Text(text))) => return decode_server(&text).unwrap(),
+                Some(Ok(_)) => continue,
+                other => panic!("connection ended: {other:?}"),
+            }
+        }
+    }
+}
