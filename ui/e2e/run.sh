@@ -13,7 +13,7 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 server_bin="${PARLEY_SERVER_BIN:-$target/debug/parley-server}"
 missing=()
 [ -x "$server_bin" ] || missing+=("$server_bin (cargo build -p parley-server)")
-[ -f ui/dist/index.html ] || missing+=("ui/dist/index.html (make ui)")
+[ -f "${PARLEY_UI_DIST:-ui/dist}/index.html" ] || missing+=("${PARLEY_UI_DIST:-ui/dist}/index.html (make ui)")
 [ -x "${PARLEY_CHROMIUM:-/usr/bin/chromium}" ] || missing+=("/usr/bin/chromium (make test-deps)")
 [ -d ui/node_modules/playwright-core ] || missing+=("ui/node_modules/playwright-core (make ui-deps)")
 if [ ${#missing[@]} -gt 0 ]; then

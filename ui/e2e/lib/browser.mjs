@@ -39,7 +39,7 @@ export const VIEWPORTS = {
  * Launches a separate Chromium (fresh --user-data-dir) and opens `url` in it.
  * @param {import("./scope.mjs").Scope} scope  closes the browser and removes the profile
  * @param {string} name  label used in diagnostics, e.g. "A"
- * @param {{ url?: string, viewport?: {width: number, height: number}, locale?: string }} [opts]
+ * @param {{ url?: string, viewport?: {width: number, height: number}, locale?: string, args?: string[] }} [opts]
  * @returns {Promise<Party>}
  */
 export async function launchParty(scope, name, opts = {}) {
@@ -48,7 +48,7 @@ export async function launchParty(scope, name, opts = {}) {
   const context = await chromium.launchPersistentContext(profile.path, {
     executablePath: chromiumPath,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
     viewport: opts.viewport ?? VIEWPORTS.desktop,
     locale: opts.locale ?? "en-US",
     acceptDownloads: true,
@@ -73,6 +73,15 @@ export async function launchParty(scope, name, opts = {}) {
   const watch = (/** @type {import("playwright-core").Page} */ p) => {
     p.on("console", (msg) => keep(`${msg.type()}: ${msg.text()}`));
     p.on("pageerror", (err) => keep(`pageerror: ${err.message}`));
+    // Signaling as this party saw it: the first thing to read when a call does not connect.
+    p.on("websocket", (ws) => {
+      const t0 = Date.now();
+      const at = () => `+${Date.now() - t0}ms`;
+      keep(`ws open ${ws.url()}`);
+      ws.on("framesent", (f) => keep(`ws ${at()} > ${String(f.payload).slice(0, 240)}`));
+      ws.on("framereceived", (f) => keep(`ws ${at()} < ${String(f.payload).slice(0, 240)}`));
+      ws.on("close", () => keep(`ws ${at()} closed`));
+    });
   };
   watch(page);
   context.on("page", watch);

@@ -36,9 +36,7 @@ const PERMISSIVE_LIMITS = {
   "--max-conns-per-ip": "1000",
   "--msg-rate": "10000",
   "--msg-burst": "10000",
-  "--join-rate": "10000",
-  "--join-burst": "10000",
-  "--joins-per-minute": "10000",
+  "--join-attempts": "10000",
   "--knock-rate": "10000",
   "--idle-timeout": "120",
 };

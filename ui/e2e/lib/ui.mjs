@@ -223,24 +223,35 @@ export async function waitStats(page, pred, what, timeout = WAIT_MS) {
 }
 
 /**
- * Mean brightness (0..255) of the frame the remote <video> currently shows; -1 if none.
+ * Mean colour [r, g, b] (0..255) of the frame the remote <video> currently shows; null if none.
  * @param {Page} page
+ * @returns {Promise<[number, number, number] | null>}
  */
-export function remoteBrightness(page) {
+export function remoteRgb(page) {
   return page.evaluate((s) => {
     const v = document.querySelector(s);
-    if (!(v instanceof HTMLVideoElement) || v.videoWidth === 0) return -1;
+    if (!(v instanceof HTMLVideoElement) || v.videoWidth === 0) return null;
     const c = document.createElement("canvas");
     c.width = 64;
     c.height = 48;
     const g = c.getContext("2d", { willReadFrequently: true });
-    if (!g) return -1;
+    if (!g) return null;
     g.drawImage(v, 0, 0, c.width, c.height);
     const px = g.getImageData(0, 0, c.width, c.height).data;
-    let sum = 0;
-    for (let i = 0; i < px.length; i += 4) sum += (px[i] + px[i + 1] + px[i + 2]) / 3;
-    return sum / (px.length / 4);
+    const sum = [0, 0, 0];
+    for (let i = 0; i < px.length; i += 4) for (let k = 0; k < 3; k++) sum[k] += px[i + k];
+    const n = px.length / 4;
+    return /** @type {[number, number, number]} */ (sum.map((x) => x / n));
   }, sel("remote-video"));
+}
+
+/**
+ * Mean brightness (0..255) of the frame the remote <video> currently shows; -1 if none.
+ * @param {Page} page
+ */
+export async function remoteBrightness(page) {
+  const rgb = await remoteRgb(page);
+  return rgb ? (rgb[0] + rgb[1] + rgb[2]) / 3 : -1;
 }
 
 /**

@@ -1,9 +1,12 @@
 // 5. Mute and camera off are what the far side hears and sees; screen share replaces the
 // video the far side receives, and stopping it brings the camera back.
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { tempDir } from "../lib/env.mjs";
 import { e2e } from "../lib/harness.mjs";
+import { writeCameraClip } from "../lib/y4m.mjs";
 import {
-  callStats, click, remoteBrightness, remoteFrames, remoteVideoSize, roomCall, waitAttr, waitFramesAdvance,
+  callStats, click, remoteBrightness, remoteFrames, remoteRgb, remoteVideoSize, roomCall, waitAttr, waitFramesAdvance,
 } from "../lib/ui.mjs";
 
 /** @typedef {import("playwright-core").Page} Page */
@@ -41,7 +44,7 @@ const hears = (/** @type {Page} */ page) =>
 const silent = (/** @type {Page} */ page) =>
   waitWindow(page, () => audioLevel(page), (w) => w.every((l) => l >= 0 && l < 0.01), "remote silence");
 
-/** Remote picture is on: frames advance and are not black (the fake camera averages ~55). */
+/** Remote picture is on: frames advance and are not black (fake cameras average 55..150). */
 async function seesVideo(/** @type {Page} */ page) {
   await waitFramesAdvance(page, 10);
   await waitWindow(page, () => remoteBrightness(page), (w) => w.every((b) => b > 15), "a non-black remote picture", { window: 3 });
@@ -66,12 +69,22 @@ async function seesNoVideo(/** @type {Page} */ page) {
   );
 }
 
-e2e("mute, camera off and screen share are reflected on the far side", async ({ publicServer, party, url }) => {
+e2e("mute, camera off and screen share are reflected on the far side", async ({ scope, publicServer, party, url }) => {
   const server = await publicServer();
   const home = url(server.origin, { lang: "en" });
-  const [a, b] = await Promise.all([party("A", { url: home }), party("B", { url: home })]);
+  // A's camera is a 4:3 orange clip; Chromium's fake screen is a 16:9 green pattern.
+  const dir = tempDir("camera");
+  scope.defer(() => dir.remove());
+  const clip = join(dir.path, "camera.y4m");
+  writeCameraClip(clip);
+  const [a, b] = await Promise.all([
+    party("A", { url: home, args: [`--use-file-for-fake-video-capture=${clip}`] }),
+    party("B", { url: home }),
+  ]);
   await roomCall(a.page, b.page);
   await Promise.all([hears(a.page), hears(b.page), seesVideo(b.page)]);
+  const orange = (/** @type {[number, number, number] | null} */ c) => !!c && c[0] > c[1] + 40;
+  assert.ok(orange(await remoteRgb(b.page)), "B sees A's camera clip");
 
   // Mute A: B hears silence, A still hears B; unmute: B hears A again.
   await click(a.page, "mute");
@@ -99,10 +112,13 @@ e2e("mute, camera off and screen share are reflected on the far side", async ({ 
   await click(a.page, "screen-share");
   await waitAttr(a.page, "screen-share", "aria-pressed", "true");
   await waitWindow(b.page, () => remoteVideoSize(b.page), (w) => w.every((s) => Math.abs(aspect(s) - cameraAspect) > 0.1), "the shared screen's shape", { window: 2 });
+  const greenish = (/** @type {[number, number, number] | null} */ c) => !!c && c[1] > c[0] + 40;
+  await waitWindow(b.page, () => remoteRgb(b.page), (w) => w.every(greenish), "the shared screen's picture", { window: 2 });
   await waitFramesAdvance(b.page, 10);
   assert.ok((await remoteFrames(b.page)) > framesBefore);
   await click(a.page, "screen-share");
   await waitAttr(a.page, "screen-share", "aria-pressed", "false");
   await waitWindow(b.page, () => remoteVideoSize(b.page), (w) => w.every((s) => Math.abs(aspect(s) - cameraAspect) < 0.05), "the camera's shape again", { window: 2 });
+  await waitWindow(b.page, () => remoteRgb(b.page), (w) => w.every(orange), "the camera's picture again", { window: 2 });
   await seesVideo(b.page);
 });
