@@ -2,7 +2,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { randomBytes } from "node:crypto";
-import { binary, uiDist } from "./env.mjs";
+import { startDeviceFront } from "./device-front.mjs";
+import { binary, tempDir, uiDist } from "./env.mjs";
 
 /** @type {Set<import("node:child_process").ChildProcess>} */
 const live = new Set();
@@ -158,21 +159,48 @@ export function startPublicServer(opts = {}) {
 }
 
 /**
- * Starts a device-mode server (the headless `parley-node`) serving the UI, with a known owner
- * token. Mirrors how the app's embedded server works for a LAN call.
- * @param {{ name?: string, port?: number }} [opts]
+ * Starts a device-mode server (the headless `parley-node`: embedded signaling server plus
+ * discovery) with a known owner token, and a page origin that serves the UI for it: the node
+ * itself if it has --static-dir, else a same-origin front (device-front.mjs).
+ * @param {{ name?: string }} [opts]
  * @returns {Promise<ServerProcess>}
  */
 export async function startDeviceServer(opts = {}) {
   const bin = binary("parley-node");
   const ownerToken = randomBytes(16).toString("hex");
   const help = helpText(bin);
-  const args = ["--bind", `127.0.0.1:${opts.port ?? 0}`, "--static-dir", uiDist];
-  if (/--name[\s=,]/.test(help)) args.push("--name", opts.name ?? "E2E Device");
-  // Discovery needs multicast; these tests only need the doorbell on loopback.
-  if (/--no-discovery[\s=,]/.test(help)) args.push("--no-discovery");
-  if (/--owner-token[\s=,]/.test(help)) args.push("--owner-token", ownerToken);
+  const data = tempDir("node");
+  const servesUi = /--static-dir[\s=,]/.test(help);
+  const args = [
+    "--bind", "127.0.0.1",
+    "--port", "0",
+    "--name", opts.name ?? "E2E Device",
+    "--owner-token", ownerToken,
+    "--data-dir", data.path,
+    // A private mDNS port keeps parallel test nodes from seeing each other or the LAN.
+    "--mdns-port", String(20_000 + Math.floor(Math.random() * 20_000)),
+  ];
+  if (servesUi) args.push("--static-dir", uiDist);
   args.push(...limitArgs(bin));
-  const server = await spawnServer(bin, args, { env: { PARLEY_OWNER_TOKEN: ownerToken } });
-  return { ...server, ownerToken };
+  let node;
+  try {
+    node = await spawnServer(bin, args);
+  } catch (err) {
+    data.remove();
+    throw err;
+  }
+  const front = servesUi ? null : await startDeviceFront({ uiDist, nodePort: node.port });
+  const port = front ? front.port : node.port;
+  return {
+    ...node,
+    origin: `http://127.0.0.1:${port}`,
+    port,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    ownerToken,
+    async stop(signal) {
+      await front?.close();
+      await node.stop(signal);
+      data.remove();
+    },
+  };
 }
