@@ -85,6 +85,8 @@ export class Controller {
   private call: Call | null = null;
   private media: LocalMedia | null = null;
   private pending: "create" | "join" | "knock" | "accept" | null = null;
+  /** A peer we met and whose first offer we wait for (we are the polite side). */
+  private awaiting: PeerId | null = null;
   private connectedAt = 0;
   private readonly ringer = new Ringer();
   private readonly deviceId = browserDeviceId();
@@ -260,7 +262,11 @@ export class Controller {
     const opened = await this.openMedia(inc.media === "video");
     if (this.incoming !== inc) {
       // The caller gave up while the camera was starting.
-      if (opened) this.reset(this.screen);
+      if (opened) {
+        this.media?.stop();
+        this.media = null;
+        this.localStream = null;
+      }
       return;
     }
     if (!opened) {
@@ -375,7 +381,7 @@ export class Controller {
         this.roomCode = msg.code;
         this.pending = null;
         if (this.call) return; // A resume after a reconnect: the call carried on.
-        if (msg.peers[0]) this.startCall(msg.peers[0]);
+        if (msg.peers[0]) this.meet(session, msg.peers[0]);
         else this.screen = "waiting";
         return;
       case "full":
@@ -384,15 +390,17 @@ export class Controller {
         return;
       case "peer-joined":
         if (mine && !this.call && (this.screen === "waiting" || this.screen === "in-call" || this.screen === "outgoing")) {
-          this.startCall(msg.peer);
+          this.meet(session, msg.peer);
         }
         return;
       case "peer-left":
-        if (mine && this.call?.remote === msg.peer) this.end(msg.reason === "left" ? "remote-hangup" : "peer-left");
+        if (mine && (this.call?.remote === msg.peer || this.awaiting === msg.peer)) {
+          this.end(msg.reason === "left" ? "remote-hangup" : "peer-left");
+        }
         return;
       case "signal":
         if (!mine) return;
-        if (!this.call && (this.screen === "waiting" || this.screen === "in-call" || this.screen === "outgoing")) {
+        if (!this.call && (this.awaiting === msg.from || this.screen === "waiting" || this.screen === "outgoing")) {
           this.startCall(msg.from);
         }
         if (this.call?.remote === msg.from) void this.call.handleSignal(msg.data);
@@ -441,6 +449,25 @@ export class Controller {
     else this.ringer.start("outgoing");
   }
 
+  /**
+   * Two peers meet in a room. Only the impolite one (higher id) starts negotiating; the polite
+   * one waits for its offer. Perfect negotiation would survive both starting at once, but the
+   * rollback that glare needs has, in Chromium, left the polite side without ICE candidates.
+   */
+  private meet(session: SignalingSession, remote: PeerId): void {
+    const me = session.peerId;
+    if (me && me > remote) {
+      this.startCall(remote);
+      return;
+    }
+    this.awaiting = remote;
+    this.ringer.stop();
+    this.pending = null;
+    this.callState = "connecting";
+    this.callSignaling = session.state;
+    this.screen = "in-call";
+  }
+
   private startCall(remote: PeerId): void {
     const session = this.active;
     const media = this.media;
@@ -452,6 +479,7 @@ export class Controller {
     }
     this.ringer.stop();
     this.pending = null;
+    this.awaiting = null;
     const welcome = session.welcome;
     // LAN (device) calls use no ICE servers at all; internet rooms use the server's and ours.
     const iceServers: RTCIceServer[] = welcome?.mode === "device" ? [] : [...(welcome?.iceServers ?? []), ...userIceServers(this.settings)];
@@ -501,7 +529,7 @@ export class Controller {
       this.callDurationMs = this.connectedAt ? Date.now() - this.connectedAt : 0;
       call.close(reason === "hangup");
     }
-    if (active && (call || this.screen === "waiting" || this.pending === "accept")) active.leave();
+    if (active && (call || this.awaiting || this.screen === "waiting" || this.pending === "accept")) active.leave();
     this.reset("ended");
     this.endReason = reason;
   }
@@ -515,6 +543,7 @@ export class Controller {
     this.media?.stop();
     this.media = null;
     this.pending = null;
+    this.awaiting = null;
     this.incoming = null;
     this.ringing = false;
     this.roomCode = null;

@@ -51,6 +51,8 @@ type Events = {
 /** A call with one peer. */
 export class Call {
   readonly remote: PeerId;
+  /** True if we yield on offer collisions. */
+  readonly polite: boolean;
   readonly chat: ChatChannel;
   readonly files: FileTransfers;
   private readonly events = new Emitter<Events>();
@@ -71,6 +73,7 @@ export class Call {
 
   constructor(init: CallInit) {
     this.remote = init.remote;
+    this.polite = init.polite;
     this.stream = init.stream;
     this.restartAfterMs = init.restartAfterMs ?? 3000;
     this.giveUpAfterMs = init.giveUpAfterMs ?? 30_000;
@@ -199,20 +202,17 @@ export class Call {
       void this.updateVerification();
       return;
     }
-    if (conn === "failed" || ice === "failed") {
+    const failed = conn === "failed" || ice === "failed";
+    if (failed || conn === "disconnected" || ice === "disconnected") {
       this.setState(this.everConnected ? "reconnecting" : "connecting");
-      this.pc.restartIce();
-      this.armGiveUp();
-      return;
-    }
-    if (conn === "disconnected" || ice === "disconnected") {
-      this.setState("reconnecting");
+      // The impolite side restarts first; the polite one only if that did not help, so that
+      // both rarely offer at once (glare needs a rollback, which engines handle least well).
+      const wait = (failed ? 0 : this.restartAfterMs) + (this.polite ? this.restartAfterMs : 0);
       if (this.restartTimer === null) {
         this.restartTimer = setTimeout(() => {
           this.restartTimer = null;
-          const still = this.pc.connectionState;
-          if (still !== "connected") this.restartIce();
-        }, this.restartAfterMs);
+          if (this.pc.connectionState !== "connected") this.restartIce();
+        }, wait);
       }
       this.armGiveUp();
     }

@@ -213,7 +213,8 @@ export class LocalMedia {
   }
 
   private videoConstraints(id = this.cameraId): MediaTrackConstraints {
-    const c: MediaTrackConstraints = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+    // No size asked for: cameras then give their natural shape (most often 4:3 at 640x480).
+    const c: MediaTrackConstraints = { frameRate: { ideal: 30 } };
     if (id) c.deviceId = { exact: id };
     return c;
   }
