@@ -203,8 +203,10 @@ Predicate = Callable[[dict], bool]
 class Node:
     """A running parley-node: its JSON-line events, and its peer table as they describe it."""
 
-    def __init__(self, proc: subprocess.Popen, name: str) -> None:
+    def __init__(self, proc: subprocess.Popen, name: str,
+                 parse: Optional[Callable[[bytes], dict]] = None) -> None:
         self.proc, self.name = proc, name
+        self.parse = parse or json.loads
         self.events: list[tuple[float, dict]] = []
         self.peers: dict[str, dict] = {}
         self.cond = threading.Condition()
@@ -218,7 +220,7 @@ class Node:
         for raw in self.proc.stdout:
             now = time.monotonic()
             try:
-                event = json.loads(raw)
+                event = self.parse(raw)
             except ValueError:
                 event = {"event": "garbage", "line": raw.decode(errors="replace")}
             with self.cond:
