@@ -1,4 +1,126 @@
-//! Parley desktop and mobile app shell (placeholder until the shell lands).
+//! Parley's app shell: the Tauri backend behind the UI, on desktop and mobile.
+//!
+//! [`run`] is the real app; [`build`] adds everything that does not need a real window to any
+//! `tauri::Builder`, so tests drive it with Tauri's mock runtime.
 
-/// Starts the app.
-pub fn run() {}
+pub mod commands;
+#[cfg(desktop)]
+mod desktop;
+pub mod settings;
+pub mod settings_store;
+pub mod webview;
+
+use std::path::PathBuf;
+
+use tauri::plugin::TauriPlugin;
+use tauri::{Manager, Runtime};
+
+/// Choices made at start-up, from the environment in the real app and by tests otherwise.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Settings file; relative paths are under the app data directory.
+    pub settings_file: PathBuf,
+    /// Offer WebKit's mock camera and microphone (tests on machines without devices).
+    pub mock_media: bool,
+}
+
+impl Options {
+    /// Reads `PARLEY_SETTINGS_FILE` and `PARLEY_MOCK_MEDIA=1`.
+    pub fn from_env() -> Self {
+        Self {
+            settings_file: std::env::var_os("PARLEY_SETTINGS_FILE").map_or_else(
+                || settings_store::DEFAULT_SETTINGS_FILE.into(),
+                PathBuf::from,
+            ),
+            mock_media: std::env::var("PARLEY_MOCK_MEDIA").is_ok_and(|v| v == "1"),
+        }
+    }
+}
+
+/// Adds settings, commands and the webview setup to `builder`.
+pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri::Builder<R> {
+    let settings_file = options.settings_file.clone();
+    builder
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(webview_plugin(options.mock_media))
+        .invoke_handler(tauri::generate_handler![
+            commands::get_settings,
+            commands::save_settings,
+            commands::device_info,
+            commands::report_webview_features,
+        ])
+        .setup(move |app| {
+            commands::manage_state(app.handle(), settings_file)?;
+            Ok(())
+        })
+}
+
+/// Injects the feature probe into every page and configures each native webview.
+fn webview_plugin<R: Runtime>(mock_media: bool) -> TauriPlugin<R> {
+    tauri::plugin::Builder::new("parley-webview")
+        .js_init_script(webview::FEATURE_PROBE_SCRIPT.to_owned())
+        .on_webview_ready(move |webview| {
+            let dev_url = webview.config().build.dev_url.clone();
+            let allowed = webview::app_origins(dev_url.as_ref());
+            configure_native_webview(&webview, allowed, mock_media);
+        })
+        .build()
+}
+
+#[cfg(target_os = "linux")]
+fn configure_native_webview<R: Runtime>(
+    webview: &tauri::Webview<R>,
+    allowed: Vec<url::Url>,
+    mock_media: bool,
+) {
+    let result = webview.with_webview(move |platform| {
+        webview::linux::configure(&platform.inner(), allowed, mock_media);
+    });
+    if let Err(error) = result {
+        tracing::warn!(%error, "could not configure the webview for calls");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn configure_native_webview<R: Runtime>(
+    _webview: &tauri::Webview<R>,
+    _allowed: Vec<url::Url>,
+    _mock_media: bool,
+) {
+    // Other platforms' webviews ship WebRTC; their permission prompts are the OS's own.
+}
+
+/// Starts the app and blocks until it quits.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    init_logging();
+    let builder = tauri::Builder::default();
+    #[cfg(desktop)]
+    let builder = desktop::add_plugins(builder);
+    let result = build(builder, Options::from_env()).run(tauri::generate_context!());
+    if let Err(error) = result {
+        tracing::error!(%error, "Parley could not start");
+        eprintln!("parley: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Ignored when a subscriber is already set (e.g. the mobile host installed one).
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+/// Focuses the main window: a second launch, or an incoming call while hidden.
+pub fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod app_tests;

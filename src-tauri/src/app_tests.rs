@@ -1,0 +1,238 @@
+//! The app's commands through Tauri's IPC, on the mock runtime with the real config and
+//! capabilities, so a command missing from the ACL fails here too.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Listener, Manager, WebviewWindow};
+
+use crate::commands::{MEDIA_ENGINE_CHANGED, SETTINGS_CHANGED};
+use crate::{Options, build};
+
+struct TestApp {
+    app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+}
+
+fn start(settings_file: &Path) -> TestApp {
+    let options = Options {
+        settings_file: settings_file.to_owned(),
+        mock_media: false,
+    };
+    let mut app = build(mock_builder(), options)
+        .build(tauri::generate_context!())
+        .expect("app builds on the mock runtime");
+    // Tauri runs setup (windows from the config, then ours) on the first event-loop turn; the
+    // mock runtime's turn does nothing else. `run_return` would block until exit.
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    let window = app
+        .get_webview_window("main")
+        .expect("the config creates the main window");
+    TestApp { app, window }
+}
+
+impl TestApp {
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.window, request).map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    fn settings(&self) -> Value {
+        self.invoke("get_settings", json!({})).unwrap()
+    }
+}
+
+#[test]
+fn first_start_creates_settings_with_a_device_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.json");
+    let app = start(&file);
+
+    let settings = app.settings();
+    let id = settings["deviceId"].as_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+    assert_eq!(settings["autoAnswer"], json!(false));
+    assert_eq!(
+        settings["displayName"],
+        json!(crate::settings::default_display_name())
+    );
+
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        on_disk["deviceId"],
+        json!(id),
+        "the id is persisted at once"
+    );
+}
+
+#[test]
+fn saved_settings_survive_a_restart_and_keep_the_device_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.json");
+    let first = start(&file);
+    let before = first.settings();
+
+    let (tx, rx) = mpsc::channel();
+    first.app.listen(SETTINGS_CHANGED, move |event| {
+        let _ = tx.send(event.payload().to_owned());
+    });
+
+    let mut changed = before.clone();
+    changed["displayName"] = json!("Kitchen laptop");
+    changed["discoverable"] = json!(false);
+    changed["deviceId"] = json!("0b6f7c52-3f0e-4a53-9d1e-2f4f3a0c9b11");
+    let saved = first
+        .invoke("save_settings", json!({ "settings": changed }))
+        .unwrap();
+    assert_eq!(saved["displayName"], json!("Kitchen laptop"));
+    assert_eq!(
+        saved["deviceId"], before["deviceId"],
+        "the UI cannot change the id"
+    );
+
+    let announced: Value =
+        serde_json::from_str(&rx.recv_timeout(Duration::from_secs(5)).unwrap()).unwrap();
+    assert_eq!(announced, saved);
+    drop(first);
+
+    let second = start(&file);
+    assert_eq!(second.settings(), saved);
+}
+
+#[test]
+fn invalid_settings_are_refused_with_the_field_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.json");
+    let app = start(&file);
+    let before = app.settings();
+
+    let mut bad = before.clone();
+    bad["displayName"] = json!("   ");
+    let error = app
+        .invoke("save_settings", json!({ "settings": bad }))
+        .unwrap_err();
+    assert_eq!(error["code"], json!("invalid-setting"));
+    assert_eq!(error["field"], json!("displayName"));
+
+    let mut bad_url = before.clone();
+    bad_url["serverUrl"] = json!("ftp://rooms.example.org");
+    let error = app
+        .invoke("save_settings", json!({ "settings": bad_url }))
+        .unwrap_err();
+    assert_eq!(error["field"], json!("serverUrl"));
+
+    assert_eq!(app.settings(), before, "nothing changed");
+}
+
+#[test]
+fn a_corrupt_file_is_set_aside_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.json");
+    std::fs::write(&file, b"{\"displayName\": \"half-writ").unwrap();
+
+    let app = start(&file);
+    let info = app.invoke("device_info", json!({})).unwrap();
+    let warnings = info["settingsWarnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].as_str().unwrap().contains("damaged"));
+    assert_eq!(
+        std::fs::read(dir.path().join("settings.json.corrupt")).unwrap(),
+        b"{\"displayName\": \"half-writ"
+    );
+    assert!(app.settings()["deviceId"].is_string());
+}
+
+#[test]
+fn a_field_of_the_wrong_type_is_reset_and_the_rest_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.json");
+    let stored = json!({
+        "deviceId": "0b6f7c52-3f0e-4a53-9d1e-2f4f3a0c9b11",
+        "displayName": "Study",
+        "autoAnswer": "sometimes"
+    });
+    std::fs::write(&file, stored.to_string()).unwrap();
+
+    let app = start(&file);
+    let settings = app.settings();
+    assert_eq!(settings["deviceId"], stored["deviceId"]);
+    assert_eq!(settings["displayName"], json!("Study"));
+    assert_eq!(settings["autoAnswer"], json!(false));
+    let info = app.invoke("device_info", json!({})).unwrap();
+    assert!(
+        info["settingsWarnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("autoAnswer")
+    );
+
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        on_disk["autoAnswer"],
+        json!(false),
+        "the repair is written back"
+    );
+}
+
+#[test]
+fn the_page_report_chooses_the_media_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(&dir.path().join("settings.json"));
+    let info = app.invoke("device_info", json!({})).unwrap();
+    assert_eq!(info["mediaEngine"], json!("unknown"));
+    assert_eq!(
+        info["protocolVersion"],
+        json!(parley_protocol::PROTOCOL_VERSION)
+    );
+
+    let (tx, rx) = mpsc::channel();
+    app.app.listen(MEDIA_ENGINE_CHANGED, move |event| {
+        let _ = tx.send(event.payload().to_owned());
+    });
+    let features = json!({ "rtcPeerConnection": false, "getUserMedia": true });
+    app.invoke("report_webview_features", json!({ "features": features }))
+        .unwrap();
+
+    let announced: Value =
+        serde_json::from_str(&rx.recv_timeout(Duration::from_secs(5)).unwrap()).unwrap();
+    assert_eq!(announced["mediaEngine"], json!("native-unavailable"));
+    let info = app.invoke("device_info", json!({})).unwrap();
+    assert_eq!(info["webview"], features);
+    assert_eq!(info["mediaEngine"], json!("native-unavailable"));
+}
+
+#[test]
+fn unknown_commands_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(&dir.path().join("settings.json"));
+    assert!(app.invoke("no_such_command", json!({})).is_err());
+}
+
+#[test]
+fn only_the_main_window_may_call_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(&dir.path().join("settings.json"));
+    let other = tauri::WebviewWindowBuilder::new(&app.app, "other", Default::default())
+        .build()
+        .unwrap();
+    let stranger = TestApp {
+        window: other,
+        ..app
+    };
+    let error = stranger.invoke("get_settings", json!({})).unwrap_err();
+    assert!(error.to_string().contains("not allowed"), "{error}");
+}

@@ -1,0 +1,179 @@
+//! Commands the UI invokes, the state behind them, and the events the backend emits.
+//!
+//! Names on the wire are snake_case commands with camelCase arguments (Tauri's default); events:
+//! [`SETTINGS_CHANGED`] carries [`Settings`], [`MEDIA_ENGINE_CHANGED`] carries [`DeviceInfo`].
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+
+use crate::settings::Settings;
+use crate::settings_store::{self, SettingsError};
+use crate::webview::{MediaEngine, WebviewFeatures};
+
+/// Event emitted after settings were saved; payload: the new [`Settings`].
+pub const SETTINGS_CHANGED: &str = "settings-changed";
+/// Event emitted when the webview reported its features; payload: [`DeviceInfo`].
+pub const MEDIA_ENGINE_CHANGED: &str = "media-engine-changed";
+
+/// The backend's state shared by all commands.
+pub struct AppState {
+    settings_file: PathBuf,
+    settings: Mutex<Settings>,
+    settings_warnings: Vec<String>,
+    webview: Mutex<Option<WebviewFeatures>>,
+}
+
+impl AppState {
+    /// State for settings loaded from `settings_file`, with the warnings repairing them gave.
+    pub fn new(settings_file: PathBuf, settings: Settings, settings_warnings: Vec<String>) -> Self {
+        Self {
+            settings_file,
+            settings: Mutex::new(settings),
+            settings_warnings,
+            webview: Mutex::new(None),
+        }
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it: every value guarded
+/// here is replaced whole, so it is never half-written.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// This device as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceInfo {
+    /// Stable device id (also in the mDNS TXT record).
+    pub device_id: String,
+    /// Name other devices see.
+    pub display_name: String,
+    /// `linux`, `windows`, `macos`, `android` or `ios`.
+    pub platform: &'static str,
+    /// App version from Cargo.toml.
+    pub app_version: String,
+    /// Signaling protocol version this build speaks.
+    pub protocol_version: u32,
+    /// What the webview reported, once it has.
+    pub webview: Option<WebviewFeatures>,
+    /// Engine calls will use.
+    pub media_engine: MediaEngine,
+    /// Problems found (and repaired) in the settings file at start-up, to show once.
+    pub settings_warnings: Vec<String>,
+}
+
+/// An error as the UI receives it: a stable code to branch on and a message to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct CommandError {
+    /// `invalid-setting` or `storage`.
+    pub code: &'static str,
+    /// Human-readable detail.
+    pub message: String,
+    /// The offending field's JSON key, for `invalid-setting`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+impl From<SettingsError> for CommandError {
+    fn from(error: SettingsError) -> Self {
+        match error {
+            SettingsError::Invalid(invalid) => Self {
+                code: "invalid-setting",
+                message: invalid.to_string(),
+                field: Some(invalid.field),
+            },
+            other => Self {
+                code: "storage",
+                message: other.to_string(),
+                field: None,
+            },
+        }
+    }
+}
+
+/// Returns the current settings.
+#[tauri::command]
+pub fn get_settings(state: State<'_, AppState>) -> Settings {
+    state.settings()
+}
+
+/// Validates, saves and applies new settings; returns what was saved. The device id is not
+/// the UI's to change, so the stored one is kept whatever the UI sends.
+#[tauri::command]
+pub fn save_settings<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    settings: Settings,
+) -> Result<Settings, CommandError> {
+    let mut new = settings;
+    new.device_id = state.settings().device_id;
+    settings_store::save(&app, &state.settings_file, &new)?;
+    *lock(&state.settings) = new.clone();
+    // A rename or discoverability change reaches the network through this event's listeners.
+    if let Err(error) = app.emit(SETTINGS_CHANGED, &new) {
+        tracing::warn!(%error, "could not announce new settings");
+    }
+    Ok(new)
+}
+
+/// Describes this device and its media capabilities.
+#[tauri::command]
+pub fn device_info<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> DeviceInfo {
+    build_device_info(&app, &state)
+}
+
+/// Called by the page's feature probe (see `webview::FEATURE_PROBE_SCRIPT`).
+#[tauri::command]
+pub fn report_webview_features<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    features: WebviewFeatures,
+) {
+    *lock(&state.webview) = Some(features);
+    let info = build_device_info(&app, &state);
+    tracing::info!(?features, engine = ?info.media_engine, "webview features");
+    if let Err(error) = app.emit(MEDIA_ENGINE_CHANGED, &info) {
+        tracing::warn!(%error, "could not announce the media engine");
+    }
+}
+
+fn build_device_info<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> DeviceInfo {
+    let settings = state.settings();
+    let webview = *lock(&state.webview);
+    DeviceInfo {
+        device_id: settings.device_id,
+        display_name: settings.display_name,
+        platform: std::env::consts::OS,
+        app_version: app.package_info().version.to_string(),
+        protocol_version: parley_protocol::PROTOCOL_VERSION,
+        webview,
+        media_engine: MediaEngine::choose(webview),
+        settings_warnings: state.settings_warnings.clone(),
+    }
+}
+
+/// Registers the state for settings in `settings_file`, loading and repairing them.
+pub fn manage_state<R: Runtime>(
+    app: &AppHandle<R>,
+    settings_file: PathBuf,
+) -> Result<(), SettingsError> {
+    let loaded = settings_store::load(app, &settings_file)?;
+    app.manage(AppState::new(
+        settings_file,
+        loaded.settings,
+        loaded.warnings,
+    ));
+    Ok(())
+}
