@@ -37,7 +37,8 @@ export class WebSocketTransport implements Transport {
   }
 
   send(message: ClientMessage): boolean {
-    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    // 1 = WebSocket.OPEN (the global may be missing outside browsers).
+    if (!this.socket || this.socket.readyState !== 1) return false;
     this.socket.send(JSON.stringify(message));
     return true;
   }
