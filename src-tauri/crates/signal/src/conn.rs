@@ -41,12 +41,21 @@ pub(crate) async fn run(mut socket: WebSocket, shared: Arc<Shared>, ip: IpAddr) 
             frame = socket.recv() => {
                 last_heard = Instant::now();
                 let text = match frame {
-                    None | Some(Ok(Message::Close(_))) => break End::Gone,
+                    None => break End::Gone,
+                    Some(Ok(Message::Close(_))) => {
+                        // Sends the close reply tungstenite queued while reading.
+                        let _ = tokio::time::timeout(limits.write_timeout, socket.flush()).await;
+                        break End::Gone;
+                    }
                     Some(Err(err)) => break read_error(err, &shared),
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Binary(_))) => None,
                     Some(Ok(Message::Text(text))) => Some(text),
                 };
+                if outbox.is_closing() {
+                    // Condemned (slow consumer, replaced): nothing it says counts any more.
+                    continue;
+                }
                 if !bucket.take(limits.msg_rate_per_sec, limits.msg_burst, last_heard) {
                     violations += 1;
                     if violations > limits.max_rate_violations {

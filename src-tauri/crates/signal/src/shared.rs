@@ -74,6 +74,11 @@ impl Outbox {
         self.notify.notify_one();
     }
 
+    /// True once the connection is to be closed.
+    pub(crate) fn is_closing(&self) -> bool {
+        lock(&self.state).close.is_some()
+    }
+
     pub(crate) fn next(&self) -> Next {
         let mut state = lock(&self.state);
         match state.queue.pop_front() {
