@@ -17,6 +17,7 @@ test_pkgs=(
   chromium xvfb xauth iproute2 nftables procps psmisc
   avahi-daemon avahi-utils libnss-mdns dbus
   coturn redis-server webkit2gtk-driver python3-zeroconf
+  fonts-noto-cjk  # zh-CN text in browser screenshots
 )
 
 want=("${run_pkgs[@]}")
