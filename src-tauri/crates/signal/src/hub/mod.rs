@@ -4,22 +4,22 @@
 
 mod device;
 mod ids;
+mod invariants;
 mod public;
 mod rooms;
+mod session;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parley_protocol::{
-    ClientMessage, ErrorCode, KnockId, LeaveReason, PROTOCOL_VERSION, PeerId, Resume, RoomCode,
-    ServerMessage, ServerMode,
+    ClientMessage, ErrorCode, KnockId, LeaveReason, PeerId, RoomCode, ServerMessage,
 };
 
 pub use ids::{Entropy, EntropyError, OsEntropy};
 pub use rooms::{Member, MemoryRooms, Presence, Room, RoomStore};
 
 use crate::config::IceConfig;
-use crate::turn::ice_servers;
 
 /// A connection's number within one server (assigned by the socket layer).
 pub type ConnId = u64;
@@ -230,121 +230,6 @@ impl<S: RoomStore> Hub<S> {
         );
     }
 
-    fn hello(
-        &mut self,
-        conn: ConnId,
-        version: u32,
-        token: Option<String>,
-        resume: Option<Resume>,
-        now: Now,
-    ) {
-        if self.sessions.contains_key(&conn) {
-            return self.error(conn, ErrorCode::NeedHello, "hello was already sent");
-        }
-        if version != PROTOCOL_VERSION {
-            let msg = format!("this server speaks protocol version {PROTOCOL_VERSION}");
-            return self.error(conn, ErrorCode::BadVersion, &msg);
-        }
-        let owner = match (&self.config.policy, token) {
-            (Policy::Device { owner_token }, Some(token)) => {
-                if !ids::secrets_match(&token, owner_token) {
-                    self.error(conn, ErrorCode::BadToken, "wrong owner token");
-                    return self.out.push(Effect::Close(conn));
-                }
-                true
-            }
-            // A token means nothing to a public server; it is ignored.
-            _ => false,
-        };
-        let reclaimed = resume.and_then(|r| self.reclaim(conn, r, now));
-        let peer = match &reclaimed {
-            Some((peer, _)) => peer.clone(),
-            None => match self.fresh_peer_id() {
-                Ok(peer) => peer,
-                Err(_) => return self.error(conn, ErrorCode::Unavailable, "try again"),
-            },
-        };
-        let Ok(resume_token) = ids::token(self.rng.as_mut(), RESUME_TOKEN_LEN) else {
-            return self.error(conn, ErrorCode::Unavailable, "try again");
-        };
-        if owner && let Some(old) = self.owner.filter(|old| *old != conn) {
-            let reason = "another owner connection took over".to_owned();
-            self.send(old, ServerMessage::Bye { reason });
-            self.out.push(Effect::Close(old));
-            self.drop_session(old, now);
-        }
-        if owner {
-            self.owner = Some(conn);
-        }
-        let room = reclaimed.as_ref().map(|(_, code)| code.clone());
-        self.peers.insert(peer.clone(), conn);
-        self.sessions.insert(
-            conn,
-            Session {
-                peer: peer.clone(),
-                resume_token: resume_token.clone(),
-                owner,
-                room: room.clone(),
-                knock: None,
-            },
-        );
-        let mode = match self.config.policy {
-            Policy::Public { .. } => ServerMode::Public,
-            Policy::Device { .. } => ServerMode::Device,
-        };
-        let welcome = ServerMessage::Welcome {
-            version: PROTOCOL_VERSION,
-            server: self.config.server_name.clone(),
-            mode,
-            ice_servers: ice_servers(&self.config.ice, &peer, now.unix_secs),
-            peer_id: peer.clone(),
-            resume_token,
-            owner,
-            resumed: room.is_some(),
-        };
-        self.send(conn, welcome);
-        if let Some(code) = room {
-            self.announce_arrival(conn, &code, &peer);
-        }
-    }
-
-    /// Takes over `resume.peer_id`'s room place if the token matches, closing a connection
-    /// that still holds it. Returns the peer id and room on success.
-    fn reclaim(&mut self, conn: ConnId, resume: Resume, now: Now) -> Option<(PeerId, RoomCode)> {
-        if let Some(&old) = self.peers.get(&resume.peer_id) {
-            let holds = self.sessions.get(&old).is_some_and(|s| {
-                s.room.is_some() && ids::secrets_match(&resume.token, &s.resume_token)
-            });
-            if !holds {
-                return None;
-            }
-            let reason = "resumed on another connection".to_owned();
-            self.send(old, ServerMessage::Bye { reason });
-            self.out.push(Effect::Close(old));
-            self.drop_session(old, now);
-        }
-        let code = self.away.get(&resume.peer_id)?.clone();
-        let member = self.rooms.get_mut(&code)?.member_mut(&resume.peer_id)?;
-        match &member.presence {
-            Presence::Away { until, token }
-                if *until > now.mono && ids::secrets_match(&resume.token, token) => {}
-            _ => return None,
-        }
-        member.presence = Presence::Here(conn);
-        self.away.remove(&resume.peer_id);
-        Some((resume.peer_id, code))
-    }
-
-    fn fresh_peer_id(&mut self) -> Result<PeerId, EntropyError> {
-        for _ in 0..CODE_TRIES {
-            let peer = PeerId(ids::token(self.rng.as_mut(), PEER_ID_LEN)?);
-            if !self.peers.contains_key(&peer) && !self.away.contains_key(&peer) {
-                return Ok(peer);
-            }
-        }
-        Err(EntropyError("no free peer id".into()))
-    }
-
     /// Sends `joined` to the newcomer `conn` and `peer-joined` to the others.
     fn announce_arrival(&mut self, conn: ConnId, code: &RoomCode, peer: &PeerId) {
         let Some(room) = self.rooms.get(code) else {
@@ -463,66 +348,5 @@ impl<S: RoomStore> Hub<S> {
             }
             None => self.error(conn, ErrorCode::NoSuchPeer, "that peer is not in your room"),
         }
-    }
-
-    /// Checks that sessions, rooms, reservations and knocks agree; describes the first
-    /// inconsistency. For tests.
-    pub fn check_invariants(&self) -> Result<(), String> {
-        let mut problems = Vec::new();
-        self.rooms.for_each(&mut |code, room| {
-            if room.members.is_empty() {
-                problems.push(format!("room {code} is empty but exists"));
-            }
-            if room.members.len() > usize::from(room.capacity) {
-                problems.push(format!("room {code} is over capacity"));
-            }
-            for m in &room.members {
-                match &m.presence {
-                    Presence::Here(conn) => {
-                        let s = self.sessions.get(conn);
-                        if s.is_none_or(|s| s.peer != m.peer || s.room.as_ref() != Some(code)) {
-                            problems.push(format!("member {:?} of {code} has no session", m.peer));
-                        }
-                    }
-                    Presence::Away { .. } => {
-                        if self.away.get(&m.peer) != Some(code) {
-                            problems.push(format!("away member {:?} not reserved", m.peer));
-                        }
-                    }
-                }
-            }
-        });
-        for (conn, s) in &self.sessions {
-            if self.peers.get(&s.peer) != Some(conn) {
-                problems.push(format!("peer map disagrees for {:?}", s.peer));
-            }
-            if let Some(code) = &s.room {
-                let here = self.rooms.get(code).is_some_and(|r| {
-                    r.members
-                        .iter()
-                        .any(|m| m.peer == s.peer && m.presence == Presence::Here(*conn))
-                });
-                if !here {
-                    problems.push(format!("{:?} thinks it is in {code}", s.peer));
-                }
-            }
-            if let Some(k) = &s.knock
-                && self.knocks.get(k) != Some(conn)
-            {
-                problems.push(format!("knock {k:?} lost"));
-            }
-        }
-        for (code_peer, code) in &self.away {
-            if self.rooms.get(code).is_none() {
-                problems.push(format!("{code_peer:?} reserved in missing room {code}"));
-            }
-        }
-        if !self.knocks.is_empty() && self.owner.is_none() {
-            problems.push("knocks pending with no owner".into());
-        }
-        if self.peers.len() != self.sessions.len() {
-            problems.push("peer map size differs from sessions".into());
-        }
-        problems.into_iter().next().map_or(Ok(()), Err)
     }
 }
