@@ -6,7 +6,8 @@
 #
 # Knobs (environment): BENCH_CONNS (15000), BENCH_PAIRS (1000), BENCH_SECONDS (10),
 # BENCH_RATE (10000), BENCH_PAYLOAD (200), BENCH_SERVERS ("parley peerjs"),
-# BENCH_THREADS (generator threads, 1), BENCH_OUT (results dir), CARGO_TARGET_DIR.
+# BENCH_THREADS (generator threads, 1), BENCH_OUT (results dir), BENCH_QUIET_WAIT (seconds to
+# wait for a load average below 1.0 before starting, 300), CARGO_TARGET_DIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -93,6 +94,14 @@ loadgen() { # subcommand name [args...]
     --server-pid "$SERVER_PID" --label "$LABEL" --threads "$THREADS" "$@" >>"$RESULTS" ||
     echo "bench-signal: $sub against $name failed (see above)" >&2
 }
+
+# Other work on this machine skews every number: wait (bounded) for a quiet moment.
+QUIET_WAIT=${BENCH_QUIET_WAIT:-300}
+for (( waited = 0; waited < QUIET_WAIT; waited += 5 )); do
+  awk '{ exit !($1 < 1.0) }' /proc/loadavg && break
+  (( waited == 0 )) && echo "== waiting up to ${QUIET_WAIT}s for load average < 1.0 (now $(cut -d' ' -f1 /proc/loadavg))"
+  sleep 5
+done
 
 echo "== $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   node $(node --version), peer $PEER_VERSION, parley $(git -C "$ROOT" rev-parse --short HEAD)"
