@@ -13,7 +13,7 @@ import { launchParty, uiUrl } from "./lib/browser.mjs";
 import { hasBinary } from "./lib/env.mjs";
 import { Scope } from "./lib/scope.mjs";
 import { startDeviceServer, startPublicServer } from "./lib/server.mjs";
-import { click, createRoom, joinRoom, marks, waitConnected, waitVisible } from "./lib/ui.mjs";
+import { click, createRoom, joinRoom, marks, waitAttr, waitConnected, waitVisible } from "./lib/ui.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -63,6 +63,12 @@ async function measure(starter, clickId, a, b, video) {
   };
 }
 
+/** A setup that did not reach connected + first frame within the wait. */
+function failed(/** @type {unknown} */ err) {
+  console.error(`  setup failed: ${String(err).split("\n")[0]}`);
+  return null;
+}
+
 /** @param {import("playwright-core").Page} page */
 async function hangUp(page) {
   await click(page, "hangup");
@@ -84,9 +90,10 @@ async function benchRoom(scope, video) {
     const code = await createRoom(a.page);
     await waitVisible(b.page, "join-code");
     await joinRoom(b.page, code);
-    const r = await measure(b.page, "join", a.page, b.page, video);
-    if (i > 0) results.push(r); // run 0 warms caches (first getUserMedia, codecs)
-    await hangUp(a.page);
+    // run 0 warms caches (first getUserMedia, codecs); a setup that never connects is counted.
+    const r = await measure(b.page, "join", a.page, b.page, video).catch(failed);
+    if (i > 0) results.push(r);
+    if (r) await hangUp(a.page);
   }
   return results;
 }
@@ -104,30 +111,36 @@ async function benchDevice(scope, video) {
   const [a, b] = await Promise.all([launchParty(scope, "A-owner"), launchParty(scope, "B-visitor")]);
   const results = [];
   for (let i = 0; i < runs + 1; i++) {
+    // The owner URL differs only by its #owner= hash: leave the page first so it really reloads.
+    await a.page.goto("about:blank");
     await Promise.all([a.page.goto(ownerUrl), b.page.goto(visitorUrl)]);
-    await waitVisible(a.page, "home");
+    // The owner must be online to ring; the visitor must see the device to knock.
+    await waitAttr(a.page, "signaling-state", "data-state", "online");
+    await waitVisible(b.page, "knock");
     await click(b.page, "knock");
     await waitVisible(a.page, "incoming-call");
     await click(a.page, "accept");
-    const r = await measure(a.page, "accept", a.page, b.page, video);
+    const r = await measure(a.page, "accept", a.page, b.page, video).catch(failed);
     if (i > 0) results.push(r);
-    await hangUp(b.page);
+    if (r) await hangUp(b.page);
   }
   return results;
 }
 
 /**
  * @param {string} title
- * @param {Array<Record<string, number>>} results
+ * @param {Array<Record<string, number> | null>} all  null: a setup that never connected
  */
-function report(title, results) {
+function report(title, all) {
+  const results = /** @type {Array<Record<string, number>>} */ (all.filter((r) => r !== null));
   const rows = [
     ["connected, B", "connectedB"],
     ["connected, A", "connectedA"],
     ["first remote frame, B", "frameB"],
     ["first remote frame, A", "frameA"],
   ];
-  console.log(`\n${title} (${results.length} runs, ms from click)\n`);
+  const failures = all.length - results.length;
+  console.log(`\n${title}: ${all.length} runs, ${failures} did not connect within 20 s; ms from click\n`);
   console.log("| milestone | p50 | p95 | min | max |\n|---|---:|---:|---:|---:|");
   for (const [label, key] of rows) {
     const xs = results.map((r) => r[key]).filter((x) => Number.isFinite(x));

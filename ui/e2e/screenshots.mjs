@@ -27,6 +27,8 @@ const { values } = parseArgs({
 
 /** @type {string[]} */
 const missing = [];
+/** @type {string[]} */
+const retried = [];
 
 /**
  * @param {string} dir
@@ -93,8 +95,19 @@ async function captureSet(lang, vp) {
       code = await createRoom(pa);
     });
     await shot(dir, pb, "07-in-call", async () => {
-      await joinRoom(pb, code);
-      await Promise.all([waitConnected(pa), waitConnected(pb)]);
+      // Documentation, not a test: a call that does not connect is retried (and reported).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await joinRoom(pb, code);
+          await Promise.all([waitConnected(pa), waitConnected(pb)]);
+          break;
+        } catch (err) {
+          if (attempt >= 3) throw err;
+          retried.push(`${lang}-${vp}: call attempt ${attempt} did not connect`);
+          await Promise.all([pa.goto(home), pb.goto(home)]);
+          code = await createRoom(pa);
+        }
+      }
       await Promise.all([waitFramesAdvance(pa, 10), waitFramesAdvance(pb, 10)]);
     });
     await shot(dir, pa, "08-in-call-chat", async () => {
@@ -178,6 +191,7 @@ for (const lang of values.lang.split(",")) {
   }
 }
 writeIndex();
+if (retried.length > 0) console.log(`\nRetried calls (UI bug to fix):\n${retried.map((r) => `  ${r}`).join("\n")}`);
 if (missing.length > 0) {
   console.log(`\nScreens not captured (${missing.length}):\n${missing.map((m) => `  ${m}`).join("\n")}`);
   process.exitCode = 1;

@@ -20,7 +20,8 @@ e2e("device call: knock, decline, cancel, accept; direct host-to-host with zero 
   const visitorUrl = url(server.origin, { lang: "en" });
   const [a, b] = await Promise.all([party("A-owner", { url: ownerUrl }), party("B-visitor", { url: visitorUrl })]);
 
-  // The visitor sees whom they are about to call.
+  // The owner is online (its doorbell can ring); the visitor sees whom they are about to call.
+  await waitAttr(a.page, "signaling-state", "data-state", "online");
   await waitVisible(b.page, "knock");
   assert.match(await byId(b.page, "knock").first().innerText(), new RegExp(DEVICE_NAME));
 
