@@ -4,10 +4,7 @@
  * knows nothing of Svelte.
  */
 import type { DeviceInfo, KnockId, Media, PeerId, ServerMessage, ServerMode } from "../protocol/generated";
-import { Call, type CallState } from "../engine/call";
-import type { ChatMessage, RemoteMediaState } from "../engine/chat";
-import type { Transfer } from "../engine/files";
-import { LocalMedia, MediaError } from "../engine/media";
+import { MediaError } from "../engine/media";
 import { pickPeerConnectionFactory } from "../engine/peer";
 import { SignalingSession, type SignalingState } from "../engine/session";
 import type { CallStats } from "../engine/stats";
@@ -15,6 +12,8 @@ import type { Transport } from "../engine/transport";
 import { WebSocketTransport } from "../engine/websocket-transport";
 import { matchLocale, setLocale } from "../i18n/index.svelte";
 import { deviceUrls, httpBase, readPageConfig, type PageConfig } from "./config";
+import { fetchDeviceInfo } from "./devices";
+import { LiveCall } from "./live.svelte";
 import { Ringer } from "./ringer";
 import { browserDeviceId, LocalSettingsStore, userIceServers, type Settings, type SettingsStore } from "./settings";
 
@@ -59,22 +58,20 @@ export class Controller {
   peerName = $state("");
   ringing = $state(false);
   incoming = $state<{ knock: KnockId; name: string; media: Media } | null>(null);
-  callState = $state<CallState>("connecting");
   callSignaling = $state<SignalingState>("online");
-  remoteStream = $state.raw<MediaStream | null>(null);
-  localStream = $state.raw<MediaStream | null>(null);
-  /** Bumped when tracks inside the streams change, so video elements refresh. */
-  mediaVersion = $state(0);
-  messages = $state.raw<ChatMessage[]>([]);
-  transfers = $state.raw<Transfer[]>([]);
-  remoteMedia = $state<RemoteMediaState>({ audio: true, video: true, screen: false });
-  verification = $state<string | null>(null);
-  muted = $state(false);
-  cameraOff = $state(false);
-  sharing = $state(false);
   audioOnly = $state(false);
   endReason = $state<EndReason | null>(null);
   callDurationMs = $state(0);
+  /** The call in progress (media, chat, files, stats). */
+  readonly live = new LiveCall({
+    failed: (everConnected) => {
+      if (!everConnected) this.banner = { code: "no-path" };
+      this.end("failed");
+    },
+    bye: () => this.end("remote-hangup"),
+    gone: () => this.end("peer-left"),
+    error: (code) => (this.banner = { code }),
+  });
 
   private readonly page: PageConfig;
   private readonly store: SettingsStore;
@@ -82,12 +79,9 @@ export class Controller {
   private home: SignalingSession | null = null;
   /** The session carrying the current call: `home`, or one to a device being called. */
   private active: SignalingSession | null = null;
-  private call: Call | null = null;
-  private media: LocalMedia | null = null;
   private pending: "create" | "join" | "knock" | "accept" | null = null;
   /** A peer we met and whose first offer we wait for (we are the polite side). */
   private awaiting: PeerId | null = null;
-  private connectedAt = 0;
   private readonly ringer = new Ringer();
   private readonly deviceId = browserDeviceId();
 
@@ -128,10 +122,10 @@ export class Controller {
     });
     session.on("message", (m) => this.onMessage(session, m));
     session.start();
-    window.addEventListener("online", () => this.call?.restartIce());
+    window.addEventListener("online", () => this.live.restartIce());
     // Closing the tab: say goodbye on both paths so the other side does not wait for timeouts.
     window.addEventListener("pagehide", () => {
-      if (this.call) this.end("hangup");
+      if (this.live.hasCall) this.end("hangup");
     });
   }
 
@@ -155,7 +149,7 @@ export class Controller {
     this.settings = next;
     this.store.save($state.snapshot(next) as Settings);
     setLocale(next.language !== "auto" ? next.language : (this.page.lang ?? matchLocale(navigator.language) ?? "en"));
-    if (serverChanged && !this.call && !this.page.serverOverride) {
+    if (serverChanged && !this.live.hasCall && !this.page.serverOverride) {
       this.home?.close();
       this.start();
     }
@@ -233,19 +227,15 @@ export class Controller {
       this.banner = { code: "device-unreachable" };
       return false;
     }
-    try {
-      const res = await fetch(`${urls.http}/device`, { signal: AbortSignal.timeout(5000) });
-      const info = (await res.json()) as unknown;
-      const o = (typeof info === "object" && info !== null ? info : {}) as Record<string, unknown>;
-      if (!res.ok || typeof o.id !== "string" || typeof o.name !== "string") throw new Error("not a device");
-      const devices = this.settings.devices.filter((d) => d.id !== o.id);
-      devices.push({ id: o.id, name: o.name, address: address.trim() });
-      this.saveSettings({ ...this.settings, devices });
-      return true;
-    } catch {
+    const info = await fetchDeviceInfo(urls.http);
+    if (!info) {
       this.banner = { code: "device-unreachable" };
       return false;
     }
+    const devices = this.settings.devices.filter((d) => d.id !== info.id);
+    devices.push({ id: info.id, name: info.name, address: address.trim() });
+    this.saveSettings({ ...this.settings, devices });
+    return true;
   }
 
   /** Caller: withdraws the knock. */
@@ -262,11 +252,7 @@ export class Controller {
     const opened = await this.openMedia(inc.media === "video");
     if (this.incoming !== inc) {
       // The caller gave up while the camera was starting.
-      if (opened) {
-        this.media?.stop();
-        this.media = null;
-        this.localStream = null;
-      }
+      if (opened) this.live.close(false);
       return;
     }
     if (!opened) {
@@ -279,7 +265,6 @@ export class Controller {
     this.peerName = inc.name;
     this.home.accept(inc.knock);
     this.screen = "in-call";
-    this.callState = "connecting";
   }
 
   /** Owner: refuses the incoming call. */
@@ -298,47 +283,11 @@ export class Controller {
     this.reset(this.mode === "device" && !this.isOwner ? "visitor" : "home");
   }
 
-  /** Mutes or unmutes the microphone. */
-  toggleMute(): void {
-    if (!this.media) return;
-    this.media.setMuted(!this.media.muted);
-    this.syncMedia();
-  }
-
-  /** Turns the camera off or on. */
-  async toggleCamera(): Promise<void> {
-    if (!this.media) return;
-    try {
-      await this.media.setCameraOff(!this.media.cameraOff);
-    } catch (err) {
-      this.mediaError(err);
-    }
-    this.syncMedia();
-  }
-
-  /** Starts or stops sharing the screen. */
-  async toggleScreen(): Promise<void> {
-    if (!this.media) return;
-    try {
-      if (this.media.sharing) this.media.stopScreen();
-      else await this.media.startScreen();
-    } catch (err) {
-      if (err instanceof MediaError && err.code === "camera-denied") return; // The person said no.
-      this.banner = { code: "screen-failed" };
-    }
-    this.syncMedia();
-  }
-
   /** Switches camera or microphone during a call (and remembers the choice). */
   async switchDevice(kind: "camera" | "mic", deviceId: string): Promise<void> {
-    try {
-      if (kind === "camera") await this.media?.switchCamera(deviceId);
-      else await this.media?.switchMic(deviceId);
+    if (await this.live.switchDevice(kind, deviceId)) {
       this.saveSettings({ ...this.settings, [kind === "camera" ? "cameraId" : "micId"]: deviceId });
-    } catch (err) {
-      this.mediaError(err);
     }
-    this.syncMedia();
   }
 
   /** Chooses the speaker (applied by the video element through `setSinkId`). */
@@ -346,24 +295,9 @@ export class Controller {
     this.saveSettings({ ...this.settings, speakerId: deviceId });
   }
 
-  /** Sends a chat line. */
-  say(text: string): void {
-    this.call?.chat.say(text);
-  }
-
-  /** Sends a file. */
-  sendFile(file: File): void {
-    this.call?.files.send(file, file.name);
-  }
-
-  /** Cancels a file transfer. */
-  cancelTransfer(id: string): void {
-    this.call?.files.cancel(id);
-  }
-
   /** One quality reading of the current call, or null outside calls. */
   async stats(): Promise<CallStats | null> {
-    return this.call ? this.call.stats() : null;
+    return this.live.stats();
   }
 
   private onMessage(session: SignalingSession, msg: ServerMessage): void {
@@ -380,7 +314,7 @@ export class Controller {
         if (!mine) return;
         this.roomCode = msg.code;
         this.pending = null;
-        if (this.call) return; // A resume after a reconnect: the call carried on.
+        if (this.live.hasCall) return; // A resume after a reconnect: the call carried on.
         if (msg.peers[0]) this.meet(session, msg.peers[0]);
         else this.screen = "waiting";
         return;
@@ -389,25 +323,25 @@ export class Controller {
         if (mine) this.failPending(msg.type === "full" ? "room-full" : "no-such-room");
         return;
       case "peer-joined":
-        if (mine && !this.call && (this.screen === "waiting" || this.screen === "in-call" || this.screen === "outgoing")) {
+        if (mine && !this.live.hasCall && (this.screen === "waiting" || this.screen === "in-call" || this.screen === "outgoing")) {
           this.meet(session, msg.peer);
         }
         return;
       case "peer-left":
-        if (mine && (this.call?.remote === msg.peer || this.awaiting === msg.peer)) {
+        if (mine && (this.live.remote === msg.peer || this.awaiting === msg.peer)) {
           this.end(msg.reason === "left" ? "remote-hangup" : "peer-left");
         }
         return;
       case "signal":
         if (!mine) return;
-        if (!this.call && (this.awaiting === msg.from || this.screen === "waiting" || this.screen === "outgoing")) {
+        if (!this.live.hasCall && (this.awaiting === msg.from || this.screen === "waiting" || this.screen === "outgoing")) {
           this.startCall(msg.from);
         }
-        if (this.call?.remote === msg.from) void this.call.handleSignal(msg.data);
+        if (this.live.remote === msg.from) this.live.signal(msg.data);
         return;
       case "incoming":
         if (session !== this.home) return;
-        if (this.call || this.incoming || this.pending || ["in-call", "outgoing", "waiting"].includes(this.screen)) {
+        if (this.live.hasCall || this.incoming || this.pending || ["in-call", "outgoing", "waiting"].includes(this.screen)) {
           session.decline(msg.knock); // Busy.
           return;
         }
@@ -424,7 +358,7 @@ export class Controller {
         if (mine && this.screen === "outgoing") this.end(msg.type);
         return;
       case "cancelled":
-        if (session === this.home && this.incoming?.knock === msg.knock && !this.call) {
+        if (session === this.home && this.incoming?.knock === msg.knock && !this.live.hasCall) {
           this.incoming = null;
           this.end("cancelled");
         }
@@ -463,16 +397,14 @@ export class Controller {
     this.awaiting = remote;
     this.ringer.stop();
     this.pending = null;
-    this.callState = "connecting";
     this.callSignaling = session.state;
     this.screen = "in-call";
   }
 
   private startCall(remote: PeerId): void {
     const session = this.active;
-    const media = this.media;
     const factory = pickPeerConnectionFactory();
-    if (!session || !media || !session.peerId) return;
+    if (!session || !this.live.hasMedia || !session.peerId) return;
     if (!factory) {
       this.failPending("no-webrtc");
       return;
@@ -482,76 +414,39 @@ export class Controller {
     this.awaiting = null;
     const welcome = session.welcome;
     // LAN (device) calls use no ICE servers at all; internet rooms use the server's and ours.
-    const iceServers: RTCIceServer[] = welcome?.mode === "device" ? [] : [...(welcome?.iceServers ?? []), ...userIceServers(this.settings)];
-    const call = new Call({
+    const iceServers: RTCIceServer[] =
+      welcome?.mode === "device" ? [] : [...(welcome?.iceServers ?? []), ...userIceServers(this.settings)];
+    this.live.start({
       remote,
       polite: session.peerId < remote,
       iceServers,
       factory,
       signal: (data) => session.signal(remote, data),
-      stream: media.stream,
-      audio: media.audioTrack,
-      video: media.videoTrack,
     });
-    this.call = call;
-    this.callState = call.state;
     this.callSignaling = session.state;
-    this.remoteStream = call.remoteStream;
-    this.messages = [];
-    this.transfers = [];
-    this.verification = null;
-    this.remoteMedia = { audio: true, video: true, screen: false };
-    call.on("state", (s) => {
-      this.callState = s;
-      if (s === "connected" && !this.connectedAt) this.connectedAt = Date.now();
-      if (s === "failed") {
-        if (!this.connectedAt) this.banner = { code: "no-path" };
-        this.end("failed");
-      }
-    });
-    call.on("remoteStream", () => this.mediaVersion++);
-    call.on("messages", (m) => (this.messages = m));
-    call.on("transfers", (t) => (this.transfers = t));
-    call.on("remoteMedia", (m) => (this.remoteMedia = m));
-    call.on("verification", (code) => (this.verification = code));
-    call.on("bye", () => this.end("remote-hangup"));
-    call.on("gone", () => this.end("peer-left"));
-    media.onTrack = (kind, track) => void call.setTrack(kind, track);
-    this.syncMedia();
     this.screen = "in-call";
   }
 
   private end(reason: EndReason): void {
     const active = this.active;
-    const call = this.call;
-    this.call = null;
-    if (call) {
-      this.callDurationMs = this.connectedAt ? Date.now() - this.connectedAt : 0;
-      call.close(reason === "hangup");
-    }
-    if (active && (call || this.awaiting || this.screen === "waiting" || this.pending === "accept")) active.leave();
+    const hadCall = this.live.hasCall;
+    const duration = this.live.close(reason === "hangup");
+    if (hadCall) this.callDurationMs = duration;
+    if (active && (hadCall || this.awaiting || this.screen === "waiting" || this.pending === "accept")) active.leave();
     this.reset("ended");
     this.endReason = reason;
   }
 
   private reset(screen: Screen): void {
     this.ringer.stop();
-    this.call?.close(true);
-    this.call = null;
+    this.live.close(true);
     if (this.active && this.active !== this.home) this.active.close();
     this.active = null;
-    this.media?.stop();
-    this.media = null;
     this.pending = null;
     this.awaiting = null;
     this.incoming = null;
     this.ringing = false;
     this.roomCode = null;
-    this.localStream = null;
-    this.remoteStream = null;
-    this.muted = this.cameraOff = this.sharing = false;
-    this.connectedAt = 0;
-    this.callState = "connecting";
     this.endReason = null;
     this.screen = screen;
   }
@@ -569,55 +464,20 @@ export class Controller {
   }
 
   private async openMedia(video: boolean): Promise<boolean> {
-    this.media?.stop();
-    const media = new LocalMedia();
     try {
-      await media.start({ video, cameraId: this.settings.cameraId, micId: this.settings.micId });
+      await this.live.openMedia({ video, cameraId: this.settings.cameraId, micId: this.settings.micId });
     } catch (err) {
-      this.mediaError(err);
+      this.banner = { code: err instanceof MediaError ? err.code : "media-failed" };
       return false;
     }
-    this.media = media;
-    media.onChange = () => {
-      this.mediaVersion++;
-    };
-    this.localStream = media.stream;
-    this.syncMedia();
     this.banner = null;
     return true;
   }
 
-  private mediaError(err: unknown): void {
-    this.banner = { code: err instanceof MediaError ? err.code : "media-failed" };
-  }
-
-  private syncMedia(): void {
-    const m = this.media;
-    if (!m) return;
-    this.muted = m.muted;
-    this.cameraOff = m.videoTrack === null && !m.sharing;
-    this.sharing = m.sharing;
-    this.mediaVersion++;
-    this.call?.chat.announceMedia({ audio: !m.muted, video: m.videoTrack !== null, screen: m.sharing });
-  }
-
   private async loadDeviceInfo(wsUrl: string): Promise<void> {
     const base = httpBase(wsUrl);
-    if (!base) return;
-    try {
-      const res = await fetch(`${base}/device`);
-      const o = (await res.json()) as Record<string, unknown>;
-      if (typeof o.id === "string" && typeof o.name === "string") {
-        this.device = {
-          id: o.id,
-          name: o.name,
-          version: typeof o.version === "number" ? o.version : 0,
-          app: typeof o.app === "string" ? o.app : "",
-          os: typeof o.os === "string" ? o.os : "",
-        };
-      }
-    } catch {
-      this.banner = { code: "device-unreachable" };
-    }
+    const info = base ? await fetchDeviceInfo(base) : null;
+    if (info) this.device = info;
+    else this.banner = { code: "device-unreachable" };
   }
 }
