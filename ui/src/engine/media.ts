@@ -90,7 +90,13 @@ export class LocalMedia {
       });
     } catch (err) {
       const e = classify(err);
-      if (!request.video || e.code !== "no-device") throw e;
+      if (e.code !== "no-device") throw e;
+      if (this.micId || this.cameraId) {
+        // A remembered device is gone (unplugged): use the defaults instead.
+        this.micId = this.cameraId = undefined;
+        return this.start({ video: request.video });
+      }
+      if (!request.video) throw e;
       // No camera: carry on with the microphone alone.
       stream = await navigator.mediaDevices.getUserMedia({ audio: this.audioConstraints() }).catch((err2: unknown) => {
         throw classify(err2);
