@@ -33,7 +33,7 @@ fn start(args: &[&str]) -> (Server, String) {
     BufReader::new(stdout).read_line(&mut line).unwrap();
     let addr = line.trim().rsplit("://").next().unwrap().to_owned();
     assert!(
-        line.starts_with("parley-server listening on http://"),
+        line.starts_with("parley-server listening on http"),
         "{line}"
     );
     (Server(child), addr)
@@ -111,4 +111,50 @@ fn rejects_a_capacity_out_of_range() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("capacity"));
+}
+
+#[tokio::test]
+async fn serves_wss_with_the_given_certificate_and_key() {
+    use std::sync::Arc;
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("parley-cli-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let (_server, addr) = start(&[
+        "--tls-cert",
+        cert_path.to_str().unwrap(),
+        "--tls-key",
+        key_path.to_str().unwrap(),
+    ]);
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let url = format!("wss://localhost:{}/ws", addr.rsplit(':').next().unwrap());
+    let (mut ws, _) = tokio_tungstenite::client_async(url, tls).await.unwrap();
+    ws.send(Message::text(r#"{"type":"hello","version":1}"#))
+        .await
+        .unwrap();
+    assert!(
+        next_text(&mut ws)
+            .await
+            .to_text()
+            .unwrap()
+            .contains(r#""type":"welcome""#)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -25,6 +25,7 @@ enum End {
 /// Serves one upgraded connection until it closes.
 pub(crate) async fn run(mut socket: WebSocket, shared: Arc<Shared>, ip: IpAddr) {
     let (conn, outbox) = shared.register();
+    tracing::debug!(conn, %ip, "connection open");
     let limits = &shared.config.limits;
     let mut bucket = TokenBucket::full(limits.msg_burst, Instant::now());
     let mut violations = 0u32;
@@ -88,6 +89,10 @@ pub(crate) async fn run(mut socket: WebSocket, shared: Arc<Shared>, ip: IpAddr) 
             }
         }
     };
+    match &end {
+        End::Gone => tracing::debug!(conn, %ip, "connection closed by peer"),
+        End::Close(code, reason) => tracing::info!(conn, %ip, code, reason, "closing connection"),
+    }
     if let End::Close(code, reason) = end {
         let frame = CloseFrame {
             code,

@@ -259,3 +259,25 @@ async fn http_routes_health_metrics_and_static_files() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn router_can_be_embedded_in_another_axum_server() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = parley_signal::router(ServerConfig::public())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("ws://{addr}/ws");
+    let mut a = common::Client::connect(&url, None).await.unwrap();
+    let mut b = common::Client::connect(&url, None).await.unwrap();
+    a.hello().await;
+    let b_id = b.hello().await;
+    let code = create_room(&mut a).await;
+    b.send(json!({"type": "join", "code": code})).await;
+    assert!(matches!(b.recv().await, ServerMessage::Joined { .. }));
+    a.recv().await;
+    a.send(json!({"type": "signal", "to": b_id.0, "data": 7}))
+        .await;
+    assert!(matches!(b.recv().await, ServerMessage::Signal { .. }));
+    server.abort();
+}
