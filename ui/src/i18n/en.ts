@@ -61,6 +61,7 @@ export const en = {
   "call.shareScreen": "Share screen",
   "call.stopShare": "Stop sharing",
   "call.hangup": "Hang up",
+  "call.controls": "Call controls",
   "call.chat": "Chat",
   "call.files": "Files",
   "call.stats": "Quality",

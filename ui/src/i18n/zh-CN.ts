@@ -63,6 +63,7 @@ export const zhCN: Record<MessageKey, string> = {
   "call.shareScreen": "共享屏幕",
   "call.stopShare": "停止共享",
   "call.hangup": "挂断",
+  "call.controls": "通话控制",
   "call.chat": "聊天",
   "call.files": "文件",
   "call.stats": "通话质量",
