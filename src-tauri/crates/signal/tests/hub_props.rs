@@ -17,20 +17,30 @@ use proptest::prelude::*;
 const TOKEN: &str = "owner-token";
 const SLOTS: usize = 5;
 
-/// Deterministic bytes (xorshift), with few distinct values so collisions get exercised.
-struct TestEntropy(u64, bool);
+/// Deterministic bytes (xorshift), with few distinct values so collisions get exercised, and
+/// failing every `fail_every`th call (0: never) so half-done operations would show.
+struct TestEntropy {
+    state: u64,
+    narrow: bool,
+    fail_every: u32,
+    calls: u32,
+}
 
 impl Entropy for TestEntropy {
     fn fill(&mut self, buf: &mut [u8]) -> Result<(), EntropyError> {
+        self.calls += 1;
+        if self.fail_every > 0 && self.calls % self.fail_every == 0 {
+            return Err(EntropyError("test failure".into()));
+        }
         for b in buf {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
             // Narrow values make room-code and peer-id collisions likely.
-            *b = if self.1 {
-                (self.0 % 3) as u8
+            *b = if self.narrow {
+                (self.state % 3) as u8
             } else {
-                self.0 as u8
+                self.state as u8
             };
         }
         Ok(())
@@ -114,14 +124,26 @@ fn pick<T: Clone>(items: &[T], i: usize) -> Option<T> {
     (!items.is_empty()).then(|| items[i % items.len()].clone())
 }
 
-fn run(policy: Policy, grace_ms: u64, narrow: bool, seed: u64, ops: Vec<(usize, Op)>) {
+fn run(
+    policy: Policy,
+    grace_ms: u64,
+    narrow: bool,
+    seed: u64,
+    fail_every: u32,
+    ops: Vec<(usize, Op)>,
+) {
     let config = HubConfig {
         policy: policy.clone(),
         ice: IceConfig::none(),
         resume_grace: Duration::from_millis(grace_ms),
         server_name: "test".into(),
     };
-    let rng = Box::new(TestEntropy(seed | 1, narrow));
+    let rng = Box::new(TestEntropy {
+        state: seed | 1,
+        narrow,
+        fail_every,
+        calls: 0,
+    });
     let mut hub = Hub::with_parts(config, MemoryRooms::default(), rng);
     let start = Instant::now();
     let mut clock = Duration::ZERO;
@@ -245,9 +267,10 @@ proptest! {
         grace_ms in prop_oneof![Just(0u64), Just(100), Just(15_000)],
         narrow in any::<bool>(),
         seed in any::<u64>(),
+        fail_every in prop_oneof![Just(0u32), 2u32..9],
         ops in proptest::collection::vec((0usize..SLOTS, op()), 1..120),
     ) {
-        run(Policy::Public { capacity }, grace_ms, narrow, seed, ops);
+        run(Policy::Public { capacity }, grace_ms, narrow, seed, fail_every, ops);
     }
 
     #[test]
@@ -255,9 +278,10 @@ proptest! {
         grace_ms in prop_oneof![Just(0u64), Just(100), Just(15_000)],
         narrow in any::<bool>(),
         seed in any::<u64>(),
+        fail_every in prop_oneof![Just(0u32), 2u32..9],
         ops in proptest::collection::vec((0usize..SLOTS, op()), 1..120),
     ) {
-        run(Policy::Device { owner_token: TOKEN.into() }, grace_ms, narrow, seed, ops);
+        run(Policy::Device { owner_token: TOKEN.into() }, grace_ms, narrow, seed, fail_every, ops);
     }
 
     #[test]

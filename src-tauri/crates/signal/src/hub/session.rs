@@ -37,6 +37,10 @@ impl<S: RoomStore> Hub<S> {
             // A token means nothing to a public server; it is ignored.
             _ => false,
         };
+        // Drawn before any state changes, so a failure leaves nothing half done.
+        let Ok(resume_token) = ids::token(self.rng.as_mut(), RESUME_TOKEN_LEN) else {
+            return self.error(conn, ErrorCode::Unavailable, "try again");
+        };
         let reclaimed = resume.and_then(|r| self.reclaim(conn, r, now));
         let peer = match &reclaimed {
             Some((peer, _)) => peer.clone(),
@@ -44,9 +48,6 @@ impl<S: RoomStore> Hub<S> {
                 Ok(peer) => peer,
                 Err(_) => return self.error(conn, ErrorCode::Unavailable, "try again"),
             },
-        };
-        let Ok(resume_token) = ids::token(self.rng.as_mut(), RESUME_TOKEN_LEN) else {
-            return self.error(conn, ErrorCode::Unavailable, "try again");
         };
         if owner && let Some(old) = self.owner.filter(|old| *old != conn) {
             let reason = "another owner connection took over".to_owned();
