@@ -69,8 +69,22 @@ def remove_stale_namespaces() -> None:
         except ValueError:
             continue
         if not _pid_alive(pid):
-            _kill_namespace_processes(ns)
-            sh("ip", "netns", "del", ns, check=False)
+            _delete_namespace(ns)
+
+
+def _delete_namespace(ns: str) -> None:
+    """Kills what still runs in `ns`, waits for it to go, then deletes the namespace.
+
+    `ip netns del` can fail while a process still holds the namespace (e.g. in a mount
+    namespace of its own), so it is retried until the name is gone."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        _kill_namespace_processes(ns)
+        sh("ip", "netns", "del", ns, check=False)
+        if ns not in list_namespaces():
+            return
+        time.sleep(0.1)  # cleanup retry pacing, not test synchronisation
+    print(f"lanbed: could not delete namespace {ns}", flush=True)
 
 
 def _kill_namespace_processes(ns: str) -> None:
@@ -150,14 +164,17 @@ class Lab:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def cleanup(self) -> None:
+        # SIGTERM first so helpers (avahi_peer.sh) stop their own children, then SIGKILL.
         for proc in self.processes:
             if proc.poll() is None:
-                proc.kill()
+                proc.terminate()
+        deadline = time.monotonic() + 3
         for proc in self.processes:
             try:
-                proc.wait(timeout=5)
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                pass
+                proc.kill()
+                proc.wait(timeout=5)
             for pipe in (proc.stdin, proc.stdout):
                 if pipe is not None:
                     try:
@@ -165,8 +182,7 @@ class Lab:
                     except OSError:
                         pass
         for ns in self.namespaces:
-            _kill_namespace_processes(ns)
-            sh("ip", "netns", "del", ns, check=False)
+            _delete_namespace(ns)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

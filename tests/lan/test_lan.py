@@ -119,6 +119,22 @@ class Leaving(unittest.TestCase):
             a.wait_event("b listed again", added(first_id), LIST_WITHIN, since)
 
 
+class LinkChanges(unittest.TestCase):
+    def test_a_peer_whose_link_drops_goes_and_comes_back_with_the_link(self):
+        with Lab() as lab:
+            h1, h2, _ = three_hosts(lab)
+            a, b = h1.node("Alice"), h2.node("Bert")
+            a.wait_until("listing b", lists(b), LIST_WITHIN)
+            since = a.mark()
+            lab.exec("h2", "ip", "link", "set", "eth0", "down")
+            _, event = a.wait_event("b removed while its link is down", removed(b.id), CRASH_WITHIN, since)
+            self.assertEqual(event["reason"], "unreachable")
+            since = a.mark()
+            lab.exec("h2", "ip", "link", "set", "eth0", "up")
+            # b's mDNS notices the interface again (checked every 2 s) and re-announces.
+            a.wait_event("b listed again once its link is up", added(b.id), 10, since)
+
+
 class MulticastBlocked(unittest.TestCase):
     def test_manual_add_by_address_works_where_multicast_is_dropped(self):
         with Lab() as lab:
