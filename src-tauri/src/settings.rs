@@ -204,9 +204,10 @@ fn from_map(map: Map<String, Value>) -> Option<Settings> {
     serde_json::from_value(Value::Object(map)).ok()
 }
 
-/// A fresh random device id (UUID v4, lowercase hyphenated).
+/// A fresh random device id: 128 random bits as 32 lowercase hex digits (the form the
+/// discovery crate and `parley-node` use too).
 pub fn new_device_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 /// The host name, cleaned up to be a valid display name, or a generic name.
@@ -233,9 +234,12 @@ fn check_optional(
 }
 
 fn check_device_id(id: &str) -> Result<(), String> {
-    uuid::Uuid::parse_str(id)
-        .map(|_| ())
-        .map_err(|_| "not a UUID".to_owned())
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if id.len() == 32 && id.bytes().all(hex) {
+        Ok(())
+    } else {
+        Err("must be 32 lowercase hex digits".to_owned())
+    }
 }
 
 fn check_display_name(name: &str) -> Result<(), String> {

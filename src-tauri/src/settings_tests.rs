@@ -55,7 +55,7 @@ fn stored_settings_round_trip_without_changes() {
 fn old_file_without_new_fields_keeps_what_it_has() {
     // As a version before languages and TURN existed would have written it.
     let stored = object(json!({
-        "deviceId": "0b6f7c52-3f0e-4a53-9d1e-2f4f3a0c9b11",
+        "deviceId": "0b6f7c523f0e4a539d1e2f4f3a0c9b11",
         "displayName": "Old name",
         "discoverable": false
     }));
@@ -63,7 +63,7 @@ fn old_file_without_new_fields_keeps_what_it_has() {
     let repaired = Settings::repair(&stored, &defaults);
     assert_eq!(
         repaired.settings.device_id,
-        "0b6f7c52-3f0e-4a53-9d1e-2f4f3a0c9b11"
+        "0b6f7c523f0e4a539d1e2f4f3a0c9b11"
     );
     assert_eq!(repaired.settings.display_name, "Old name");
     assert!(!repaired.settings.discoverable);
