@@ -32,7 +32,8 @@ pub struct Limits {
     pub max_frame_bytes: usize,
     /// Read buffer per connection (small: memory per idle connection matters).
     pub read_buffer_bytes: usize,
-    /// Write buffer before flushing to the socket (0 writes each frame eagerly).
+    /// Frames are gathered up to this many bytes before a write (the writer also flushes
+    /// whenever its queue is empty, so this only batches bursts; 0 writes each frame at once).
     pub write_buffer_bytes: usize,
     /// Most bytes a connection's write buffer may hold before it counts as stuck.
     pub max_write_buffer_bytes: usize,
@@ -67,7 +68,7 @@ impl Default for Limits {
         Self {
             max_frame_bytes: MAX_FRAME_BYTES,
             read_buffer_bytes: 2 * 1024,
-            write_buffer_bytes: 0,
+            write_buffer_bytes: 4 * 1024,
             max_write_buffer_bytes: 256 * 1024,
             msg_rate_per_sec: 50,
             msg_burst: 100,
