@@ -83,6 +83,7 @@ export class Controller {
   /** A peer we met and whose first offer we wait for (we are the polite side). */
   private awaiting: PeerId | null = null;
   private readonly ringer = new Ringer();
+  private listening = false;
   private readonly deviceId = browserDeviceId();
 
   constructor(options: { store?: SettingsStore; transport?: TransportFactory; location?: Location } = {}) {
@@ -122,6 +123,8 @@ export class Controller {
     });
     session.on("message", (m) => this.onMessage(session, m));
     session.start();
+    if (this.listening) return;
+    this.listening = true;
     window.addEventListener("online", () => this.live.restartIce());
     // Closing the tab: say goodbye on both paths so the other side does not wait for timeouts.
     window.addEventListener("pagehide", () => {
