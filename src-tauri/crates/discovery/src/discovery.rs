@@ -30,8 +30,8 @@ enum Command {
     Shutdown(oneshot::Sender<()>),
 }
 
-/// Handle to a running discovery. Dropping it without [`Discovery::shutdown`] stops the task
-/// but sends no goodbye.
+/// Handle to a running discovery. Dropping it stops discovery as well (mdns-sd still sends its
+/// goodbye packets) but does not wait for that; [`Discovery::shutdown`] does.
 #[derive(Debug)]
 pub struct Discovery {
     commands: mpsc::Sender<Command>,
@@ -44,17 +44,16 @@ impl Discovery {
     /// Advertises this device and starts browsing. Must be called inside a tokio runtime.
     pub fn start(config: DiscoveryConfig) -> Result<Self, DiscoveryError> {
         let daemon = ServiceDaemon::new_with_port(config.mdns_port)?;
-        if config.interfaces == Interfaces::LoopbackOnly {
-            daemon.disable_interface(IfKind::All)?;
-            daemon.enable_interface(IfKind::LoopbackV4)?;
-        }
-        let check_secs =
-            u32::try_from(config.ip_check_interval.as_secs().max(1)).unwrap_or(u32::MAX);
-        daemon.set_ip_check_interval(check_secs)?;
-        let monitor = daemon.monitor()?;
         let instance = instance_name(&config.info.name);
-        daemon.register(service_info(&config.info, &instance, config.port)?)?;
-        let browse = daemon.browse(SERVICE_TYPE)?;
+        let channels = setup(&daemon, &config, &instance);
+        let (monitor, browse) = match channels {
+            Ok(channels) => channels,
+            Err(e) => {
+                // Do not leave the daemon thread running behind a failed start.
+                let _ = daemon.shutdown();
+                return Err(e);
+            }
+        };
 
         let (commands, command_rx) = mpsc::channel(32);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
@@ -169,6 +168,29 @@ impl Discovery {
     }
 }
 
+type Channels = (
+    mdns_sd::Receiver<DaemonEvent>,
+    mdns_sd::Receiver<ServiceEvent>,
+);
+
+/// Configures the daemon, registers this device and starts browsing.
+fn setup(
+    daemon: &ServiceDaemon,
+    config: &DiscoveryConfig,
+    instance: &str,
+) -> Result<Channels, DiscoveryError> {
+    if config.interfaces == Interfaces::LoopbackOnly {
+        daemon.disable_interface(IfKind::All)?;
+        daemon.enable_interface(IfKind::LoopbackV4)?;
+    }
+    let check_secs = u32::try_from(config.ip_check_interval.as_secs().max(1)).unwrap_or(u32::MAX);
+    daemon.set_ip_check_interval(check_secs)?;
+    let monitor = daemon.monitor()?;
+    daemon.register(service_info(&config.info, instance, config.port)?)?;
+    let browse = daemon.browse(SERVICE_TYPE)?;
+    Ok((monitor, browse))
+}
+
 /// The task that owns the daemon and the table.
 struct Worker {
     daemon: ServiceDaemon,
@@ -252,6 +274,9 @@ impl Worker {
     /// Re-registers under the same instance name with the new TXT; mdns-sd keeps any
     /// conflict-resolved name and announces the changed records at once.
     fn set_info(&mut self, info: DeviceInfo) -> Result<(), DiscoveryError> {
+        if info.id != self.info.id {
+            return Err(DiscoveryError::IdChanged);
+        }
         let service = service_info(&info, &self.instance, self.port)?;
         self.daemon.register(service)?;
         self.info = info;

@@ -11,6 +11,9 @@ pub enum DiscoveryError {
     /// The device id file could not be read or written.
     #[error("device id file: {0}")]
     DeviceId(#[source] io::Error),
+    /// `set_info` was given another device id; the id is fixed for a device's lifetime.
+    #[error("the device id cannot change while discovery runs")]
+    IdChanged,
     /// The discovery task has stopped (after shutdown).
     #[error("discovery has stopped")]
     Stopped,

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use parley_discovery::{
-    AddPeerError, Discovery, DiscoveryConfig, Interfaces, LivenessConfig, PeerEvent, PeerSource,
-    RemoveReason, new_device_id,
+    AddPeerError, Discovery, DiscoveryConfig, DiscoveryError, Interfaces, LivenessConfig,
+    PeerEvent, PeerSource, RemoveReason, new_device_id,
 };
 use parley_protocol::{DeviceInfo, PROTOCOL_VERSION};
 use parley_signal::ServerConfig;
@@ -147,6 +147,12 @@ async fn a_rename_arrives_as_an_update_and_shutdown_as_a_goodbye() {
         ..b.info.clone()
     };
     b.discovery.set_info(renamed).await.unwrap();
+    let other_id = DeviceInfo {
+        id: new_device_id().unwrap(),
+        ..b.info.clone()
+    };
+    let err = b.discovery.set_info(other_id).await.unwrap_err();
+    assert!(matches!(err, DiscoveryError::IdChanged), "{err}");
     let id = b.info.id.clone();
     next_matching(
         &mut a.events,
