@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Call, type CallState } from "./call";
+import type { PeerConnectionLike } from "./peer";
+
+/** Node has no MediaStream; the call only needs a track list. */
+class FakeStream {
+  private tracks: MediaStreamTrack[] = [];
+  getTracks() { return [...this.tracks]; }
+  addTrack(t: MediaStreamTrack) { this.tracks.push(t); }
+  removeTrack(t: MediaStreamTrack) { this.tracks = this.tracks.filter((x) => x !== t); }
+}
+
+class FakeChannel extends EventTarget {
+  readyState: RTCDataChannelState = "connecting";
+  bufferedAmount = 0;
+  bufferedAmountLowThreshold = 0;
+  binaryType = "blob";
+  send() {}
+  close() {}
+}
+
+const sdp = (fp: string) => `v=0\r\na=fingerprint:sha-256 ${fp}\r\n`;
+
+/** Only the connection-state surface of a peer connection. */
+class FakePc extends EventTarget {
+  connectionState: RTCPeerConnectionState = "new";
+  iceConnectionState: RTCIceConnectionState = "new";
+  restarts = 0;
+  closed = false;
+  localDescription = { type: "offer", sdp: sdp("AA:BB") } as RTCSessionDescription;
+  remoteDescription = { type: "answer", sdp: sdp("CC:DD") } as RTCSessionDescription;
+  currentRemoteDescription = this.remoteDescription;
+  createDataChannel() { return new FakeChannel(); }
+  addTrack() { return {}; }
+  restartIce() { this.restarts++; }
+  close() { this.closed = true; }
+  to(state: RTCPeerConnectionState) {
+    this.connectionState = state;
+    this.dispatchEvent(new Event("connectionstatechange"));
+  }
+}
+
+function makeCall(polite: boolean) {
+  const pc = new FakePc();
+  const call = new Call({
+    remote: "peer",
+    polite,
+    iceServers: [],
+    factory: () => pc as unknown as PeerConnectionLike,
+    signal: () => {},
+    stream: new FakeStream() as unknown as MediaStream,
+    audio: null,
+    video: null,
+    restartAfterMs: 3000,
+    giveUpAfterMs: 30_000,
+  });
+  const states: CallState[] = [];
+  call.on("state", (s) => states.push(s));
+  return { pc, call, states };
+}
+
+describe("call connection states", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.stubGlobal("MediaStream", FakeStream);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  it("shows reconnecting and restarts ICE after a few seconds disconnected (impolite first)", () => {
+    const impolite = makeCall(false);
+    const polite = makeCall(true);
+    for (const c of [impolite, polite]) {
+      c.pc.to("connected");
+      c.pc.to("disconnected");
+    }
+    expect(impolite.states).toEqual(["connected", "reconnecting"]);
+    vi.advanceTimersByTime(3000);
+    expect(impolite.pc.restarts).toBe(1);
+    expect(polite.pc.restarts).toBe(0);
+    vi.advanceTimersByTime(3000);
+    expect(polite.pc.restarts).toBe(1);
+    impolite.pc.to("connected");
+    expect(impolite.states).toEqual(["connected", "reconnecting", "connected"]);
+  });
+
+  it("restarts at once when failed, and gives up after the limit", () => {
+    const { pc, states } = makeCall(false);
+    pc.to("connected");
+    pc.to("failed");
+    vi.advanceTimersByTime(0);
+    expect(pc.restarts).toBe(1);
+    vi.advanceTimersByTime(30_000);
+    expect(states).toEqual(["connected", "reconnecting", "failed"]);
+  });
+
+  it("is not restarted once it recovers, and computes the verification code when connected", async () => {
+    vi.useRealTimers();
+    const { pc, call } = makeCall(false);
+    const codes: string[] = [];
+    call.on("verification", (c) => codes.push(c));
+    pc.to("connected");
+    await vi.waitFor(() => expect(codes).toHaveLength(1));
+    expect(codes[0]).toMatch(/^\d{3} \d{3}$/);
+    call.close(false);
+    expect(pc.closed).toBe(true);
+  });
+});
