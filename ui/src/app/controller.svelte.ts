@@ -116,8 +116,8 @@ export class Controller {
     session.on("welcome", (w) => {
       this.mode = w.mode;
       this.isOwner = w.owner;
-      if (w.mode === "device" && !w.owner) {
-        if (this.screen === "home") this.screen = "visitor";
+      if (w.mode === "device") {
+        if (!w.owner && this.screen === "home") this.screen = "visitor";
         void this.loadDeviceInfo(url);
       }
     });

@@ -24,6 +24,8 @@ export const en = {
   "home.joinBadChar": "“{char}” is not used in codes. Check the code and try again.",
   "home.audioOnly": "Audio only",
   "home.settings": "Settings",
+  "home.deviceReady": "Ready for calls",
+  "home.deviceHelp": "People on your network can call {name}. Keep this page open to answer.",
   "signal.online": "Connected to server",
   "signal.reconnecting": "Connecting to server…",
   "signal.offline": "Offline",

@@ -26,6 +26,8 @@ export const zhCN: Record<MessageKey, string> = {
   "home.joinBadChar": "房间码中不会出现“{char}”。请核对后重试。",
   "home.audioOnly": "仅语音",
   "home.settings": "设置",
+  "home.deviceReady": "可以接听来电",
+  "home.deviceHelp": "同一网络中的人可以呼叫“{name}”。保持此页面打开即可接听。",
   "signal.online": "已连接服务器",
   "signal.reconnecting": "正在连接服务器…",
   "signal.offline": "离线",
