@@ -69,10 +69,16 @@ function failed(/** @type {unknown} */ err) {
   return null;
 }
 
-/** @param {import("playwright-core").Page} page */
-async function hangUp(page) {
-  await click(page, "hangup");
-  await waitVisible(page, "call-ended");
+/**
+ * `from` hangs up; returns ms from its click until `other` shows the call ended.
+ * @param {import("playwright-core").Page} from
+ * @param {import("playwright-core").Page} other
+ */
+async function hangUp(from, other) {
+  await click(from, "hangup");
+  await Promise.all([waitVisible(from, "call-ended"), waitVisible(other, "call-ended")]);
+  const [mf, mo] = await Promise.all([marks(from), marks(other)]);
+  return mo.callEnded - mf["click:hangup"];
 }
 
 /**
@@ -92,8 +98,8 @@ async function benchRoom(scope, video) {
     await joinRoom(b.page, code);
     // run 0 warms caches (first getUserMedia, codecs); a setup that never connects is counted.
     const r = await measure(b.page, "join", a.page, b.page, video).catch(failed);
+    if (r) r.hangupOther = await hangUp(a.page, b.page);
     if (i > 0) results.push(r);
-    if (r) await hangUp(a.page);
   }
   return results;
 }
@@ -121,8 +127,8 @@ async function benchDevice(scope, video) {
     await waitVisible(a.page, "incoming-call");
     await click(a.page, "accept");
     const r = await measure(a.page, "accept", a.page, b.page, video).catch(failed);
+    if (r) r.hangupOther = await hangUp(b.page, a.page);
     if (i > 0) results.push(r);
-    if (r) await hangUp(b.page);
   }
   return results;
 }
@@ -138,6 +144,7 @@ function report(title, all) {
     ["connected, A", "connectedA"],
     ["first remote frame, B", "frameB"],
     ["first remote frame, A", "frameA"],
+    ["hang-up shown on the other side", "hangupOther"],
   ];
   const failures = all.length - results.length;
   console.log(`\n${title}: ${all.length} runs, ${failures} did not connect within 20 s; ms from click\n`);

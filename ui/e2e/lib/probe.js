@@ -40,6 +40,7 @@
     const state = document.querySelector('[data-testid="call-state"]');
     const s = state?.getAttribute("data-state");
     if (s) mark(`callState:${s}`);
+    if (document.querySelector('[data-testid="call-ended"]')) mark("callEnded");
     const video = document.querySelector('[data-testid="remote-video"]');
     if (video instanceof HTMLVideoElement && !watchedVideos.has(video)) {
       watchedVideos.add(video);
