@@ -51,11 +51,12 @@ pids+=($!)
 for _ in $(seq 100); do avahi-daemon -c 2>/dev/null && break; sleep 0.05; done
 
 mkdir -p "$work/www" && printf ok >"$work/www/healthz"
+: >"$work/http.log"  # exists before the server starts, so the port loop below can read it
 /usr/bin/python3 -u -m http.server 0 --bind "$ip" --directory "$work/www" >"$work/http.log" 2>&1 &
 pids+=($!)
 port=""
 for _ in $(seq 100); do
-  port="$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/http.log" | head -1)"
+  port="$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/http.log" | head -1 || true)"
   [ -n "$port" ] && break; sleep 0.05
 done
 
