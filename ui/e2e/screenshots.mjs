@@ -181,6 +181,9 @@ function writeIndex() {
     ...screens.map((f) => `| ${f.replace(/\.png$/, "")} | ${sets.map((s) => (existsSync(join(values.out, s, f)) ? `[png](${s}/${f})` : "-")).join(" | ")} |`),
     "",
   ];
+  // Images other suites keep here (e.g. the desktop app's window) are listed, never touched.
+  const loose = readdirSync(values.out).filter((f) => f.endsWith(".png")).sort();
+  if (loose.length > 0) lines.push("Other screenshots in this folder:", "", ...loose.map((f) => `- [${f}](${f})`), "");
   writeFileSync(join(values.out, "README.md"), lines.join("\n"));
 }
 
