@@ -2,8 +2,8 @@
 # Browser end-to-end suites: real parley-server / parley-node, Debian Chromium with fake media.
 # Usage: ui/e2e/run.sh [test files...]   (default: every ui/e2e/tests/*.test.mjs)
 # Needs `make build` first (ui/dist, target/debug/parley-server, target/debug/parley-node);
-# honours CARGO_TARGET_DIR. E2E_CONCURRENCY sets how many test files run at once (default 1:
-# each file runs 2-3 Chromium instances with fake video, and the machine has 2 cores).
+# honours CARGO_TARGET_DIR. E2E_CONCURRENCY sets how many test files run at once (default 2;
+# tests are parallel-safe, but each file runs 2-4 Chromium instances with fake video).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -22,4 +22,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ $# -gt 0 ]; then files=("$@"); else files=("$here"/tests/*.test.mjs); fi
-exec node --test --test-reporter=spec --test-concurrency="${E2E_CONCURRENCY:-1}" "${files[@]}"
+exec node --test --test-reporter=spec --test-concurrency="${E2E_CONCURRENCY:-2}" "${files[@]}"

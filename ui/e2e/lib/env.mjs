@@ -39,5 +39,24 @@ export function hasBinary(name) {
  */
 export function tempDir(prefix) {
   const path = mkdtempSync(join(tmpdir(), `parley-e2e-${prefix}-`));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  liveDirs.add(path);
+  return {
+    path,
+    remove: () => {
+      liveDirs.delete(path);
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
 }
+
+/** Temp dirs not removed yet: an interrupted run (Ctrl-C, runner timeout) still removes them. */
+const liveDirs = new Set();
+process.on("exit", () => {
+  for (const path of liveDirs) {
+    try {
+      rmSync(path, { recursive: true, force: true, maxRetries: 2 });
+    } catch {
+      // A browser still writing its profile: nothing more can be done while exiting.
+    }
+  }
+});

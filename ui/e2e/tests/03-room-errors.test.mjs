@@ -31,7 +31,7 @@ e2e("room errors: third joiner sees room-full, wrong code sees no-such-room", as
   // Malformed input is validated inline.
   await c.page.goto(home);
   await byId(c.page, "join-code").fill("AB!");
-  await byId(c.page, "join").first().click().catch(() => {}); // may be disabled: that is fine
+  await byId(c.page, "join").first().click({ timeout: 2_000 }).catch(() => {}); // may be disabled: fine
   await waitVisible(c.page, "join-error");
 
   // The call between A and B was not disturbed.
