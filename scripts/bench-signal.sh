@@ -90,6 +90,7 @@ start_server() { # name [extra parley-server args...]
 
 loadgen() { # subcommand name [args...]
   local sub=$1 name=$2; shift 2
+  echo "   (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
   timeout "$STEP_TIMEOUT" "$LOADGEN" "$sub" --kind "$name" --server "127.0.0.1:$PORT" \
     --server-pid "$SERVER_PID" --label "$LABEL" --threads "$THREADS" "$@" >>"$RESULTS" ||
     echo "bench-signal: $sub against $name failed (see above)" >&2

@@ -173,6 +173,20 @@ pub(crate) fn render(results: &Path) -> Result<String, LoadError> {
             _ => None,
         },
     );
+    row(
+        "Server CPU time per relayed message",
+        &|s| match find(s, "throughput")? {
+            Outcome::Throughput {
+                server_cpu_pct,
+                msgs_per_sec,
+                ..
+            } if *msgs_per_sec > 0.0 => Some(format!(
+                "{:.1} µs",
+                server_cpu_pct / 100.0 / msgs_per_sec * 1e6
+            )),
+            _ => None,
+        },
+    );
     for (name, pick) in [("p50", 0), ("p90", 1), ("p99", 2), ("p99.9", 3), ("max", 4)] {
         row(
             &format!("Latency {name} (open loop)"),
