@@ -9,6 +9,9 @@ const COMMANDS: &[&str] = &[
     "save_settings",
     "device_info",
     "report_webview_features",
+    "owner_session",
+    "list_peers",
+    "add_peer",
 ];
 
 fn main() {

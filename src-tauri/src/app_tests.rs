@@ -23,6 +23,7 @@ fn start(settings_file: &Path) -> TestApp {
     let options = Options {
         settings_file: settings_file.to_owned(),
         mock_media: false,
+        node: None,
     };
     let mut app = build(mock_builder(), options)
         .build(tauri::generate_context!())
@@ -236,4 +237,155 @@ fn only_the_main_window_may_call_the_commands() {
     };
     let error = stranger.invoke("get_settings", json!({})).unwrap_err();
     assert!(error.to_string().contains("not allowed"), "{error}");
+}
+
+/// A GET on loopback with plain std sockets; returns the response body.
+fn http_get(port: u16, path: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default())
+}
+
+fn private_mdns_port() -> u16 {
+    // A private mDNS port on loopback keeps a test off the real LAN and other tests.
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .unwrap()
+        .port()
+}
+
+fn start_with_node(settings_file: &Path, mdns_port: u16) -> TestApp {
+    let options = Options {
+        settings_file: settings_file.to_owned(),
+        mock_media: false,
+        node: Some(crate::device::NodeOptions {
+            port: 0,
+            mdns_port,
+            loopback_only: true,
+        }),
+    };
+    let mut app = build(mock_builder(), options)
+        .build(tauri::generate_context!())
+        .unwrap();
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    let window = app.get_webview_window("main").unwrap();
+    TestApp { app, window }
+}
+
+#[test]
+fn the_device_server_serves_this_device_and_follows_a_rename() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start_with_node(&dir.path().join("settings.json"), private_mdns_port());
+    let session = app.invoke("owner_session", json!({})).unwrap();
+    let port = u16::try_from(session["port"].as_u64().unwrap()).unwrap();
+    assert_eq!(session["url"], json!(format!("ws://127.0.0.1:{port}/ws")));
+    assert_eq!(session["token"].as_str().unwrap().len(), 32);
+
+    assert_eq!(http_get(port, "/healthz").unwrap(), "ok");
+    let device: Value = serde_json::from_str(&http_get(port, "/device").unwrap()).unwrap();
+    let settings = app.settings();
+    assert_eq!(device["id"], settings["deviceId"]);
+    assert_eq!(device["name"], settings["displayName"]);
+
+    let mut renamed = settings.clone();
+    renamed["displayName"] = json!("Salle de séjour");
+    app.invoke("save_settings", json!({ "settings": renamed }))
+        .unwrap();
+    // The rename is applied by a task; wait for it to show, with a deadline.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let device: Value = serde_json::from_str(&http_get(port, "/device").unwrap()).unwrap();
+        if device["name"] == json!("Salle de séjour") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rename never reached /device"
+        );
+        std::thread::yield_now();
+    }
+    assert!(app.invoke("list_peers", json!({})).unwrap().is_array());
+
+    crate::device_commands::stop_node(app.app.handle());
+    assert!(
+        http_get(port, "/healthz")
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused),
+        "the server is gone after shutdown"
+    );
+}
+
+#[test]
+fn without_a_node_the_node_commands_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(&dir.path().join("settings.json"));
+    // No NodeState at all: Tauri refuses the command instead of crashing.
+    assert!(app.invoke("owner_session", json!({})).is_err());
+}
+
+#[test]
+fn a_device_on_the_lan_appears_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mdns_port = private_mdns_port();
+    let app = start_with_node(&dir.path().join("settings.json"), mdns_port);
+    let (tx, rx) = mpsc::channel();
+    app.app.listen(crate::device::PEER_EVENT, move |event| {
+        let _ = tx.send(event.payload().to_owned());
+    });
+
+    // Another device on the same (loopback) LAN, as a second app would run it.
+    let other_settings = crate::settings::Settings {
+        display_name: "Другой ноутбук".into(),
+        ..Default::default()
+    };
+    let other_options = crate::device::NodeOptions {
+        port: 0,
+        mdns_port,
+        loopback_only: true,
+    };
+    let other = tauri::async_runtime::block_on(async {
+        let node = crate::device::DeviceNode::start(&other_settings, other_options)
+            .await
+            .unwrap();
+        node.apply(app.app.handle(), &other_settings).await.unwrap();
+        node
+    });
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let added = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let event: Value = serde_json::from_str(&rx.recv_timeout(left).unwrap()).unwrap();
+        if event["event"] == json!("added")
+            && event["peer"]["id"] == json!(other_settings.device_id)
+        {
+            break event;
+        }
+    };
+    assert_eq!(added["peer"]["name"], json!("Другой ноутбук"));
+    let peers = app.invoke("list_peers", json!({})).unwrap();
+    assert!(
+        peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == json!(other_settings.device_id)),
+        "{peers}"
+    );
+    let own_id = app.settings()["deviceId"].clone();
+    assert!(
+        !peers.as_array().unwrap().iter().any(|p| p["id"] == own_id),
+        "this device does not list itself"
+    );
+    tauri::async_runtime::block_on(other.shutdown());
+    crate::device_commands::stop_node(app.app.handle());
 }

@@ -77,7 +77,7 @@ pub struct DeviceInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{message}")]
 pub struct CommandError {
-    /// `invalid-setting` or `storage`.
+    /// `invalid-setting`, `storage`, `node-unavailable` or `add-peer-failed`.
     pub code: &'static str,
     /// Human-readable detail.
     pub message: String,
@@ -121,6 +121,17 @@ pub fn save_settings<R: Runtime>(
     new.device_id = state.settings().device_id;
     settings_store::save(&app, &state.settings_file, &new)?;
     *lock(&state.settings) = new.clone();
+    if let Some(node) = app
+        .try_state::<crate::device_commands::NodeState>()
+        .and_then(|s| s.node())
+    {
+        let (app, settings) = (app.clone(), new.clone());
+        tauri::async_runtime::spawn(async move {
+            if let Err(error) = node.apply(&app, &settings).await {
+                tracing::warn!(%error, "could not apply new settings to the device node");
+            }
+        });
+    }
     // A rename or discoverability change reaches the network through this event's listeners.
     if let Err(error) = app.emit(SETTINGS_CHANGED, &new) {
         tracing::warn!(%error, "could not announce new settings");

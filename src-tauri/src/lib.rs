@@ -6,6 +6,8 @@
 pub mod commands;
 #[cfg(desktop)]
 mod desktop;
+pub mod device;
+pub mod device_commands;
 pub mod settings;
 pub mod settings_store;
 pub mod webview;
@@ -22,17 +24,32 @@ pub struct Options {
     pub settings_file: PathBuf,
     /// Offer WebKit's mock camera and microphone (tests on machines without devices).
     pub mock_media: bool,
+    /// Run the device node (server and discovery); `None` leaves it off (command tests).
+    pub node: Option<device::NodeOptions>,
 }
 
 impl Options {
-    /// Reads `PARLEY_SETTINGS_FILE` and `PARLEY_MOCK_MEDIA=1`.
+    /// Reads `PARLEY_SETTINGS_FILE`, `PARLEY_MOCK_MEDIA=1`, `PARLEY_PORT` (device server port,
+    /// default 7878), and for tests `PARLEY_MDNS_PORT` and `PARLEY_MDNS_LOOPBACK=1`.
     pub fn from_env() -> Self {
+        let var = |name| std::env::var(name).ok();
+        let defaults = device::NodeOptions::default();
+        let node = device::NodeOptions {
+            port: var("PARLEY_PORT")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(defaults.port),
+            mdns_port: var("PARLEY_MDNS_PORT")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(defaults.mdns_port),
+            loopback_only: var("PARLEY_MDNS_LOOPBACK").is_some_and(|v| v == "1"),
+        };
         Self {
             settings_file: std::env::var_os("PARLEY_SETTINGS_FILE").map_or_else(
                 || settings_store::DEFAULT_SETTINGS_FILE.into(),
                 PathBuf::from,
             ),
-            mock_media: std::env::var("PARLEY_MOCK_MEDIA").is_ok_and(|v| v == "1"),
+            mock_media: var("PARLEY_MOCK_MEDIA").is_some_and(|v| v == "1"),
+            node: Some(node),
         }
     }
 }
@@ -40,6 +57,7 @@ impl Options {
 /// Adds settings, commands and the webview setup to `builder`.
 pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri::Builder<R> {
     let settings_file = options.settings_file.clone();
+    let node = options.node.clone();
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(webview_plugin(options.mock_media))
@@ -48,9 +66,15 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
             commands::save_settings,
             commands::device_info,
             commands::report_webview_features,
+            device_commands::owner_session,
+            device_commands::list_peers,
+            device_commands::add_peer,
         ])
         .setup(move |app| {
             commands::manage_state(app.handle(), settings_file)?;
+            if let Some(node) = node {
+                device_commands::start_node(app.handle(), node);
+            }
             Ok(())
         })
 }
@@ -97,12 +121,20 @@ pub fn run() {
     let builder = tauri::Builder::default();
     #[cfg(desktop)]
     let builder = desktop::add_plugins(builder);
-    let result = build(builder, Options::from_env()).run(tauri::generate_context!());
-    if let Err(error) = result {
-        tracing::error!(%error, "Parley could not start");
-        eprintln!("parley: {error}");
-        std::process::exit(1);
-    }
+    let app = match build(builder, Options::from_env()).build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!(%error, "Parley could not start");
+            eprintln!("parley: {error}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|app, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Goodbye packets and the server's `bye` go out before the process ends.
+            device_commands::stop_node(app);
+        }
+    });
 }
 
 fn init_logging() {
