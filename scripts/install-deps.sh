@@ -18,6 +18,7 @@ test_pkgs=(
   avahi-daemon avahi-utils libnss-mdns dbus
   coturn redis-server webkit2gtk-driver python3-zeroconf
   fonts-noto-cjk  # zh-CN text in browser screenshots
+  imagemagick x11-utils  # app window screenshots under Xvfb (import, xwininfo)
 )
 
 want=("${run_pkgs[@]}")
