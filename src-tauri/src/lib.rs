@@ -75,8 +75,28 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
             if let Some(node) = node {
                 device_commands::start_node(app.handle(), node);
             }
+            #[cfg(all(unix, desktop))]
+            exit_on_sigterm(app.handle().clone());
             Ok(())
         })
+}
+
+/// SIGTERM (logout, service managers, tests) quits like closing the window, so the device
+/// node still says goodbye; without this the process would just die.
+#[cfg(all(unix, desktop))]
+fn exit_on_sigterm<R: Runtime>(app: tauri::AppHandle<R>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    tauri::async_runtime::spawn(async move {
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                if term.recv().await.is_some() {
+                    tracing::info!("SIGTERM: quitting");
+                    app.exit(0);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot watch SIGTERM"),
+        }
+    });
 }
 
 /// Injects the feature probe into every page and configures each native webview.
