@@ -4,6 +4,7 @@
  * knows nothing of Svelte.
  */
 import type { DeviceInfo, KnockId, Media, PeerId, ServerMessage, ServerMode } from "../protocol/generated";
+import type { NoPathReason } from "../engine/call";
 import { MediaError } from "../engine/media";
 import { pickPeerConnectionFactory } from "../engine/peer";
 import { SignalingSession, type SignalingState } from "../engine/session";
@@ -15,7 +16,16 @@ import { deviceUrls, httpBase, readPageConfig, type PageConfig } from "./config"
 import { fetchDeviceInfo } from "./devices";
 import { LiveCall } from "./live.svelte";
 import { Ringer } from "./ringer";
-import { browserDeviceId, LocalSettingsStore, userIceServers, type Settings, type SettingsStore } from "./settings";
+import { browserDeviceId, callIceServers, LocalSettingsStore, type Settings, type SettingsStore } from "./settings";
+
+/** How long a dropped peer may take to resume (the server's default grace is 15 s). */
+const PEER_RESUME_GRACE_MS = 16_000;
+
+/** The other side's "we never connected, and this is why" note. */
+function isNoPath(data: unknown): data is { noPath: NoPathReason } {
+  const v = typeof data === "object" && data !== null ? (data as Record<string, unknown>).noPath : null;
+  return v === "no-path" || v === "relay-unavailable";
+}
 
 /** Screens, one at a time. */
 export type Screen = "home" | "visitor" | "waiting" | "outgoing" | "incoming" | "in-call" | "ended";
@@ -64,12 +74,18 @@ export class Controller {
   callDurationMs = $state(0);
   /** The call in progress (media, chat, files, stats). */
   readonly live = new LiveCall({
-    failed: (everConnected) => {
-      if (!everConnected) this.banner = { code: "no-path" };
+    failed: (everConnected, reason) => {
+      if (!everConnected) {
+        this.banner = { code: reason };
+        // Tell the other side why we give up, so it shows the same advice, not "peer left".
+        const remote = this.live.remote;
+        if (remote) this.active?.signal(remote, { noPath: reason });
+      }
       this.end("failed");
     },
     bye: () => this.end("remote-hangup"),
     gone: () => this.end("peer-left"),
+    pathLost: () => this.active?.checkAlive(),
     error: (code) => (this.banner = { code }),
   });
 
@@ -84,6 +100,7 @@ export class Controller {
   private awaiting: PeerId | null = null;
   private readonly ringer = new Ringer();
   private listening = false;
+  private peerGrace: ReturnType<typeof setTimeout> | null = null;
   private readonly deviceId = browserDeviceId();
 
   constructor(options: { store?: SettingsStore; transport?: TransportFactory; location?: Location } = {}) {
@@ -317,7 +334,10 @@ export class Controller {
         if (!mine) return;
         this.roomCode = msg.code;
         this.pending = null;
-        if (this.live.hasCall) return; // A resume after a reconnect: the call carried on.
+        if (this.live.hasCall) {
+          this.live.peerResumed(); // A resume after a reconnect: the call carried on.
+          return;
+        }
         if (msg.peers[0]) this.meet(session, msg.peers[0]);
         else this.screen = "waiting";
         return;
@@ -326,17 +346,34 @@ export class Controller {
         if (mine) this.failPending(msg.type === "full" ? "room-full" : "no-such-room");
         return;
       case "peer-joined":
+        if (mine && this.live.remote === msg.peer) {
+          this.clearPeerGrace(); // It resumed: the call never depended on its signaling.
+          this.live.peerResumed();
+          return;
+        }
         if (mine && !this.live.hasCall && (this.screen === "waiting" || this.screen === "in-call" || this.screen === "outgoing")) {
           this.meet(session, msg.peer);
         }
         return;
       case "peer-left":
+        if (mine && msg.reason === "dropped" && this.live.remote === msg.peer) {
+          // Its signaling connection broke (e.g. its public address changed); the media path may
+          // be fine and it may resume. Give it the server's grace period before ending.
+          this.armPeerGrace();
+          return;
+        }
         if (mine && (this.live.remote === msg.peer || this.awaiting === msg.peer)) {
           this.end(msg.reason === "left" ? "remote-hangup" : "peer-left");
         }
         return;
       case "signal":
         if (!mine) return;
+        if (this.live.remote === msg.from && !this.live.everConnected && isNoPath(msg.data)) {
+          const own = this.live.noPathReason;
+          this.banner = { code: own === "relay-unavailable" ? own : msg.data.noPath };
+          this.end("failed");
+          return;
+        }
         if (!this.live.hasCall && (this.awaiting === msg.from || this.screen === "waiting" || this.screen === "outgoing")) {
           this.startCall(msg.from);
         }
@@ -373,6 +410,19 @@ export class Controller {
       default:
         return;
     }
+  }
+
+  private armPeerGrace(): void {
+    this.clearPeerGrace();
+    this.peerGrace = setTimeout(() => {
+      this.peerGrace = null;
+      if (this.live.hasCall) this.end("peer-left");
+    }, PEER_RESUME_GRACE_MS);
+  }
+
+  private clearPeerGrace(): void {
+    if (this.peerGrace !== null) clearTimeout(this.peerGrace);
+    this.peerGrace = null;
   }
 
   private sendKnock(media: Media): void {
@@ -417,8 +467,7 @@ export class Controller {
     this.awaiting = null;
     const welcome = session.welcome;
     // LAN (device) calls use no ICE servers at all; internet rooms use the server's and ours.
-    const iceServers: RTCIceServer[] =
-      welcome?.mode === "device" ? [] : [...(welcome?.iceServers ?? []), ...userIceServers(this.settings)];
+    const iceServers = callIceServers(welcome?.mode, welcome?.iceServers ?? [], this.settings);
     this.live.start({
       remote,
       polite: session.peerId < remote,
@@ -442,6 +491,7 @@ export class Controller {
 
   private reset(screen: Screen): void {
     this.ringer.stop();
+    this.clearPeerGrace();
     this.live.close(true);
     if (this.active && this.active !== this.home) this.active.close();
     this.active = null;

@@ -3,7 +3,7 @@
  * copies of what they report. The controller decides when a call starts and ends; this class
  * holds its moment-to-moment state and the in-call controls.
  */
-import { Call, type CallInit, type CallState } from "../engine/call";
+import { Call, type CallInit, type CallState, type NoPathReason } from "../engine/call";
 import type { ChatMessage, RemoteMediaState } from "../engine/chat";
 import type { Transfer } from "../engine/files";
 import { LocalMedia, MediaError, type MediaRequest } from "../engine/media";
@@ -11,12 +11,17 @@ import type { CallStats } from "../engine/stats";
 
 /** What the controller hears about the call's end. */
 export interface LiveCallEvents {
-  /** The path could not be kept up (or found, if `everConnected` is false). */
-  failed: (everConnected: boolean) => void;
+  /**
+   * The path could not be kept up, or (`everConnected` false) never found: `reason` says
+   * whether a relay would have been the way (see `NoPathReason`).
+   */
+  failed: (everConnected: boolean, reason: NoPathReason) => void;
   /** The other side hung up (over the peer link). */
   bye: () => void;
   /** The peer link closed without a goodbye. */
   gone: () => void;
+  /** The media path looks lost; check the signaling path too. */
+  pathLost: () => void;
   /** A control failed with an error the person can act on. */
   error: (code: string) => void;
 }
@@ -52,6 +57,16 @@ export class LiveCall {
     return this.call !== null;
   }
 
+  /** True once the current call has been connected. */
+  get everConnected(): boolean {
+    return this.connectedAt !== 0;
+  }
+
+  /** Why the current call could not connect (see `Call.noPathReason`). */
+  get noPathReason(): NoPathReason {
+    return this.call?.noPathReason ?? "no-path";
+  }
+
   /** The remote peer of the current call. */
   get remote(): string | null {
     return this.call?.remote ?? null;
@@ -83,7 +98,10 @@ export class LiveCall {
     call.on("state", (s) => {
       this.callState = s;
       if (s === "connected" && !this.connectedAt) this.connectedAt = Date.now();
-      if (s === "failed") this.events.failed(this.connectedAt !== 0);
+      if (s === "failed") {
+        if (call.relayErrors.length) console.warn("relay errors:", call.relayErrors.join("; "));
+        this.events.failed(this.connectedAt !== 0, call.noPathReason);
+      }
     });
     call.on("remoteStream", () => this.mediaVersion++);
     call.on("messages", (m) => (this.messages = m));
@@ -92,6 +110,7 @@ export class LiveCall {
     call.on("verification", (code) => (this.verification = code));
     call.on("bye", () => this.events.bye());
     call.on("gone", () => this.events.gone());
+    call.on("pathLost", () => this.events.pathLost());
     media.onTrack = (kind, track) => void call.setTrack(kind, track);
     this.sync();
   }
@@ -99,6 +118,11 @@ export class LiveCall {
   /** Feeds a relayed signaling payload to the call. */
   signal(data: unknown): void {
     void this.call?.handleSignal(data);
+  }
+
+  /** Signaling came back for one side: resend what may be lost. */
+  peerResumed(): void {
+    this.call?.peerResumed();
   }
 
   /** Restarts ICE (network changed). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SETTINGS, sanitize, userIceServers } from "./settings";
+import { callIceServers, DEFAULT_SETTINGS, sanitize, userIceServers } from "./settings";
 
 describe("settings", () => {
   it("keeps known fields and drops the rest", () => {
@@ -15,5 +15,16 @@ describe("settings", () => {
       { urls: ["turn:t.example:3478"], username: "u", credential: "p" },
     ]);
     expect(userIceServers(DEFAULT_SETTINGS)).toEqual([]);
+  });
+
+  it("puts the server's ICE servers before the user's, and uses none on LAN calls", () => {
+    const s = { ...DEFAULT_SETTINGS, stun: "stun:mine.example", turnUrl: "turn:mine.example", turnUser: "u", turnPass: "p" };
+    const welcome = [{ urls: ["turn:srv.example:3478"], username: "1700000000:peer", credential: "c" }];
+    expect(callIceServers("public", welcome, s)).toEqual([
+      welcome[0],
+      { urls: ["stun:mine.example"] },
+      { urls: ["turn:mine.example"], username: "u", credential: "p" },
+    ]);
+    expect(callIceServers("device", welcome, s)).toEqual([]);
   });
 });

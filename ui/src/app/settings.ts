@@ -104,6 +104,14 @@ export function userIceServers(s: Settings): RTCIceServer[] {
   return out;
 }
 
+/**
+ * ICE servers for a call: none on LAN (device) calls; for internet rooms the server's own from
+ * `welcome` first (its TURN entries carry fresh credentials), then the user's.
+ */
+export function callIceServers(mode: "public" | "device" | undefined, welcome: RTCIceServer[], s: Settings): RTCIceServer[] {
+  return mode === "device" ? [] : [...welcome, ...userIceServers(s)];
+}
+
 /** A stable random id for this browser, used as the caller's device id when knocking. */
 export function browserDeviceId(): string {
   try {

@@ -40,19 +40,21 @@ class FakePc extends EventTarget {
   }
 }
 
-function makeCall(polite: boolean) {
+function makeCall(polite: boolean, iceServers: RTCIceServer[] = []) {
   const pc = new FakePc();
   const call = new Call({
     remote: "peer",
     polite,
-    iceServers: [],
+    iceServers,
     factory: () => pc as unknown as PeerConnectionLike,
     signal: () => {},
     stream: new FakeStream() as unknown as MediaStream,
     audio: null,
     video: null,
     restartAfterMs: 3000,
+    politeExtraMs: 3000,
     giveUpAfterMs: 30_000,
+    firstConnectMs: 12_000,
   });
   const states: CallState[] = [];
   call.on("state", (s) => states.push(s));
@@ -106,5 +108,31 @@ describe("call connection states", () => {
     expect(codes[0]).toMatch(/^\d{3} \d{3}$/);
     call.close(false);
     expect(pc.closed).toBe(true);
+  });
+
+  it("says it failed within 12 s when it never connects: no-path without TURN", () => {
+    const { states, call } = makeCall(false);
+    vi.advanceTimersByTime(11_999);
+    expect(states).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(states).toEqual(["failed"]);
+    expect(call.noPathReason).toBe("no-path");
+  });
+
+  it("blames the relay when TURN was configured but refused us", () => {
+    const turn = [{ urls: ["turn:t.example:3478"], username: "1:p", credential: "bad" }];
+    const { pc, call } = makeCall(false, turn);
+    const err = Object.assign(new Event("icecandidateerror"), { url: "turn:t.example:3478", errorCode: 401, errorText: "Unauthorized" });
+    pc.dispatchEvent(err);
+    expect(call.noPathReason).toBe("relay-unavailable");
+    expect(call.relayErrors[0]).toContain("401");
+  });
+
+  it("does not blame the relay when it gave a relay candidate and did not err", () => {
+    const turn = [{ urls: "turns:t.example:5349" }];
+    const { pc, call } = makeCall(false, turn);
+    const cand = Object.assign(new Event("icecandidate"), { candidate: { type: "relay", candidate: "candidate:1 1 udp 1 10.0.0.1 5000 typ relay", toJSON: () => ({}) } });
+    pc.dispatchEvent(cand);
+    expect(call.noPathReason).toBe("no-path");
   });
 });

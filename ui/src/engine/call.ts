@@ -14,6 +14,17 @@ import { verificationCode } from "./verify";
 /** What the call-state indicator shows. */
 export type CallState = "connecting" | "connected" | "reconnecting" | "failed";
 
+/**
+ * Why a call never connected: `relay-unavailable` when TURN was configured but gave us no relay
+ * (refused credentials, unreachable), `no-path` when there was no relay to fall back on.
+ */
+export type NoPathReason = "no-path" | "relay-unavailable";
+
+/** True for `turn:`/`turns:` entries. */
+function hasTurn(servers: RTCIceServer[]): boolean {
+  return servers.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/.test(u)));
+}
+
 /** How a call is set up. */
 export interface CallInit {
   /** The other side. */
@@ -29,10 +40,16 @@ export interface CallInit {
   stream: MediaStream;
   audio: MediaStreamTrack | null;
   video: MediaStreamTrack | null;
-  /** How long "disconnected" may last before an ICE restart (ms). */
+  /** How long "disconnected" may last before the impolite side restarts ICE (ms). */
   restartAfterMs?: number;
-  /** How long without a working path before the call is declared failed (ms). */
+  /** How much longer the polite side waits before restarting too (ms). */
+  politeExtraMs?: number;
+  /** How long without a working path before a once-connected call is declared failed (ms). */
   giveUpAfterMs?: number;
+  /** How long a call that never connected may try before it says so (ms, under 15 s). */
+  firstConnectMs?: number;
+  /** How long nothing may arrive on a connected call before the impolite side restarts ICE (ms). */
+  silenceRestartMs?: number;
 }
 
 type Events = {
@@ -46,6 +63,8 @@ type Events = {
   /** The peer link closed without a goodbye (tab closed, app killed). */
   gone: null;
   verification: string;
+  /** The media path looks lost (silence or "disconnected"): the signaling path may be too. */
+  pathLost: null;
 };
 
 /** A call with one peer. */
@@ -69,14 +88,34 @@ export class Call {
   private closed = false;
   private code: string | null = null;
   private readonly restartAfterMs: number;
+  private readonly politeExtraMs: number;
   private readonly giveUpAfterMs: number;
+  private readonly firstConnectMs: number;
+  private readonly turnConfigured: boolean;
+  private relayGathered = false;
+  private readonly silenceRestartMs: number;
+  private flowTimer: ReturnType<typeof setInterval> | null = null;
+  private inboundBytes = -1;
+  private inboundChangedAt = 0;
+  private lastRestartAt = 0;
+  private silent = false;
+  private readonly sendSignal: (data: unknown) => void;
+  private readonly turnErrors: string[] = [];
 
   constructor(init: CallInit) {
     this.remote = init.remote;
     this.polite = init.polite;
     this.stream = init.stream;
-    this.restartAfterMs = init.restartAfterMs ?? 3000;
+    // A lost path shows as "disconnected" after ~2.5 s without checks answered; restarting
+    // soon after keeps a NAT rebinding under 5 s. A restart while media still flows is harmless:
+    // the old pair stays selected until a new one works.
+    this.restartAfterMs = init.restartAfterMs ?? 300;
+    this.politeExtraMs = init.politeExtraMs ?? 2000;
     this.giveUpAfterMs = init.giveUpAfterMs ?? 30_000;
+    this.firstConnectMs = init.firstConnectMs ?? 12_000;
+    this.turnConfigured = hasTurn(init.iceServers);
+    this.silenceRestartMs = init.silenceRestartMs ?? 1200;
+    this.sendSignal = init.signal;
     this.pc = init.factory({ iceServers: init.iceServers });
     this.negotiator = new Negotiator(this.pc, init.polite, (m) => init.signal(m));
 
@@ -105,7 +144,16 @@ export class Call {
     this.files.onChange((t) => this.events.emit("transfers", t));
 
     this.pc.addEventListener("negotiationneeded", () => void this.negotiator.negotiationNeeded());
-    this.pc.addEventListener("icecandidate", (ev) => this.negotiator.localCandidate(ev.candidate));
+    this.pc.addEventListener("icecandidate", (ev) => {
+      if (ev.candidate?.type === "relay" || / typ relay /.test(ev.candidate?.candidate ?? "")) this.relayGathered = true;
+      this.negotiator.localCandidate(ev.candidate);
+    });
+    // TURN refusing our credentials (401) or not answering (701) is reported here, not as a
+    // state: remember it to say "relay unavailable" rather than "no path" if we never connect.
+    this.pc.addEventListener("icecandidateerror", (ev) => {
+      const e = ev as RTCPeerConnectionIceErrorEvent;
+      if (/^turns?:/.test(e.url ?? "")) this.turnErrors.push(`${e.errorCode} ${e.errorText ?? ""} ${e.url}`);
+    });
     this.pc.addEventListener("track", (ev) => this.onRemoteTrack(ev.track));
     this.pc.addEventListener("connectionstatechange", () => this.onConnectionChange());
     this.pc.addEventListener("iceconnectionstatechange", () => this.onConnectionChange());
@@ -113,6 +161,9 @@ export class Call {
     if (init.audio) this.senders.audio = this.pc.addTrack(init.audio, this.stream);
     if (init.video) this.senders.video = this.pc.addTrack(init.video, this.stream);
     this.armGiveUp();
+    // Audio (even muted: silence frames) and RTCP arrive several times a second on a live call,
+    // so a second of nothing means the path is gone: sooner than the engine's "disconnected".
+    this.flowTimer = setInterval(() => void this.watchInbound(), 300);
   }
 
   /** Subscribes to an event. */
@@ -123,6 +174,16 @@ export class Call {
   /** The call-state indicator's value. */
   get state(): CallState {
     return this.current;
+  }
+
+  /** Why the call never connected (meaningful once the state is `failed` before connecting). */
+  get noPathReason(): NoPathReason {
+    return this.turnConfigured && (!this.relayGathered || this.turnErrors.length > 0) ? "relay-unavailable" : "no-path";
+  }
+
+  /** TURN errors seen while gathering (diagnostics). */
+  get relayErrors(): readonly string[] {
+    return this.turnErrors;
   }
 
   /** The verification code once connected. */
@@ -153,9 +214,24 @@ export class Call {
     }
   }
 
+  /**
+   * The other side's signaling came back after a drop (or ours did): what we sent meanwhile
+   * may be lost, so an unanswered offer is sent again, and a broken call restarts ICE.
+   */
+  peerResumed(): void {
+    if (this.closed) return;
+    const local = this.pc.localDescription;
+    if (this.pc.signalingState === "have-local-offer" && local) {
+      this.sendSignal({ description: { type: local.type, sdp: local.sdp } });
+    } else if (this.current !== "connected" || this.silent) {
+      this.restartIce();
+    }
+  }
+
   /** Restarts ICE now (network change, or the connection failed). */
   restartIce(): void {
     if (this.closed) return;
+    this.lastRestartAt = Date.now();
     this.pc.restartIce();
   }
 
@@ -171,6 +247,7 @@ export class Call {
     if (this.closed) return;
     this.closed = true;
     this.clearTimers();
+    if (this.flowTimer !== null) clearInterval(this.flowTimer);
     if (sayBye) {
       this.chat.bye();
       // Let the goodbye leave before the transport is torn down; it beats the server's notice.
@@ -204,10 +281,11 @@ export class Call {
     }
     const failed = conn === "failed" || ice === "failed";
     if (failed || conn === "disconnected" || ice === "disconnected") {
+      if (this.everConnected && this.current !== "reconnecting") this.events.emit("pathLost", null);
       this.setState(this.everConnected ? "reconnecting" : "connecting");
       // The impolite side restarts first; the polite one only if that did not help, so that
       // both rarely offer at once (glare needs a rollback, which engines handle least well).
-      const wait = (failed ? 0 : this.restartAfterMs) + (this.polite ? this.restartAfterMs : 0);
+      const wait = (failed ? 0 : this.restartAfterMs) + (this.polite ? this.politeExtraMs : 0);
       if (this.restartTimer === null) {
         this.restartTimer = setTimeout(() => {
           this.restartTimer = null;
@@ -223,7 +301,37 @@ export class Call {
     this.giveUpTimer = setTimeout(() => {
       this.giveUpTimer = null;
       if (this.current !== "connected") this.setState("failed");
-    }, this.giveUpAfterMs);
+    }, this.everConnected ? this.giveUpAfterMs : this.firstConnectMs);
+  }
+
+  private async watchInbound(): Promise<void> {
+    if (this.closed || !this.everConnected) return;
+    let bytes = 0;
+    try {
+      const report = await this.pc.getStats();
+      for (const e of reportEntries(report)) {
+        if (e.type === "transport" && typeof e.bytesReceived === "number") bytes += e.bytesReceived;
+      }
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    if (bytes !== this.inboundBytes) {
+      this.inboundBytes = bytes;
+      this.inboundChangedAt = now;
+      this.silent = false;
+      return;
+    }
+    if (!this.silent && now - this.inboundChangedAt >= this.silenceRestartMs) {
+      this.silent = true;
+      this.events.emit("pathLost", null);
+    }
+    const wait = this.silenceRestartMs + (this.polite ? this.politeExtraMs : 0);
+    // One restart per few seconds: a restart needs a signaling round trip and new checks.
+    if (now - this.inboundChangedAt >= wait && now - this.lastRestartAt >= 4000) {
+      this.lastRestartAt = now;
+      this.restartIce();
+    }
   }
 
   private clearTimers(): void {

@@ -104,6 +104,19 @@ export class SignalingSession {
     this.events.clear();
   }
 
+  /**
+   * After a network change: pings now and reconnects (resuming) if the server stays silent,
+   * instead of waiting for the keep-alive to notice a dead connection.
+   */
+  checkAlive(timeoutMs = 1500): void {
+    if (!this.online) return;
+    const asked = Date.now();
+    this.transport.send({ type: "ping" });
+    setTimeout(() => {
+      if (this.online && this.lastHeard < asked) this.transport.restart();
+    }, timeoutMs);
+  }
+
   /** Public mode: make a room. False if the server is not reachable right now. */
   create(): boolean {
     return this.sendNow({ type: "create" });

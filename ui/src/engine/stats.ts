@@ -8,6 +8,8 @@ export interface CallStats {
   path: PathKind;
   localCandidateType: string | null;
   remoteCandidateType: string | null;
+  /** How our relay candidate reaches the TURN server ("udp", "tcp", "tls"), when relayed. */
+  relayProtocol: string | null;
   /** Round trip on the selected candidate pair. */
   rttMs: number | null;
   /** Remote video frames decoded so far. */
@@ -109,6 +111,7 @@ export function summarizeStats(entries: Entry[], previous: CallStats | null): Ca
     path: pathOf(localType, remoteType),
     localCandidateType: localType,
     remoteCandidateType: remoteType,
+    relayProtocol: localType === "relay" ? text(localCand, "relayProtocol") : null,
     rttMs: rtt === null ? null : Math.round(rtt * 1000),
     framesDecoded: num(video, "framesDecoded") ?? 0,
     framesPerSecond: num(video, "framesPerSecond"),
