@@ -55,7 +55,11 @@ test-e2e: build ## browser end-to-end suites (Chromium + real servers)
 test-lan: build ## LAN test bed in network namespaces
 	@if [ -x tests/lan/run.sh ]; then tests/lan/run.sh; fi
 
-test: test-deps lint test-rust test-ui test-e2e test-lan ## everything CI runs
+.PHONY: test-nat
+test-nat: build ## NAT lab: calls across nftables NATs via STUN/TURN (coturn), in namespaces
+	@if [ -x tests/nat/run.sh ]; then tests/nat/run.sh; fi
+
+test: test-deps lint test-rust test-ui test-e2e test-lan test-nat ## everything CI runs
 	@echo "make test: all suites passed"
 
 clean:
