@@ -75,8 +75,6 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
             if let Some(node) = node {
                 device_commands::start_node(app.handle(), node);
             }
-            #[cfg(all(unix, desktop))]
-            exit_on_sigterm(app.handle().clone());
             Ok(())
         })
 }
@@ -149,6 +147,8 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    #[cfg(all(unix, desktop))]
+    exit_on_sigterm(app.handle().clone());
     app.run(|app, event| {
         if let tauri::RunEvent::Exit = event {
             // Goodbye packets and the server's `bye` go out before the process ends.
