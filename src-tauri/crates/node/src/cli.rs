@@ -30,6 +30,10 @@ pub(crate) struct Args {
     /// in the `listening` line.
     #[arg(long)]
     pub(crate) owner_token: Option<String>,
+    /// Serve the built UI (e.g. `ui/dist`) so a phone's browser on the LAN can open this
+    /// device's page and call it with no install.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) static_dir: Option<PathBuf>,
     /// UDP port for mDNS (tests only; every device on the LAN must use the same).
     #[arg(long, default_value_t = 5353, hide = true)]
     pub(crate) mdns_port: u16,

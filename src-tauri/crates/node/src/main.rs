@@ -72,7 +72,8 @@ async fn run(args: Args) -> Result<(), AnyError> {
     // The server is up before the device is advertised, so a peer's first /healthz succeeds.
     let listener = bind(args.bind, args.port).await?;
     let (stop_server, server_stopped) = oneshot::channel::<()>();
-    let config = ServerConfig::device(owner_token.clone(), info.clone());
+    let mut config = ServerConfig::device(owner_token.clone(), info.clone());
+    config.static_dir = args.static_dir.clone();
     let (server, server_task) = parley_signal::spawn(listener, config, async move {
         let _ = server_stopped.await;
     })?;
