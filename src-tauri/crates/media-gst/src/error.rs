@@ -1,0 +1,96 @@
+//! Errors split by what the caller does next: tell the person (missing plugin, no device),
+//! fix the input (bad SDP or candidate), or give up on this call (engine failure, closed).
+
+/// Why an engine call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// GStreamer itself could not start.
+    #[error("GStreamer could not start: {0}")]
+    Init(String),
+    /// A GStreamer element is not installed (the named plugin package is missing).
+    #[error(
+        "GStreamer element `{element}` is missing (install the package that has the `{plugin}` plugin)"
+    )]
+    MissingPlugin {
+        /// Element factory name, e.g. `vp8enc`.
+        element: String,
+        /// Plugin that provides it, e.g. `vpx`.
+        plugin: String,
+    },
+    /// The chosen camera or microphone does not exist or cannot be opened.
+    #[error("no such device: {0}")]
+    NoDevice(String),
+    /// A session description could not be parsed or was refused.
+    #[error("bad session description: {0}")]
+    BadDescription(String),
+    /// An ICE candidate could not be used.
+    #[error("bad ICE candidate: {0}")]
+    BadCandidate(String),
+    /// The operation is not possible in the current signaling state.
+    #[error("invalid state: {0}")]
+    InvalidState(String),
+    /// The connection is closed.
+    #[error("peer connection is closed")]
+    Closed,
+    /// GStreamer reported a failure.
+    #[error("media engine failure: {0}")]
+    Pipeline(String),
+}
+
+impl EngineError {
+    /// A stable machine-readable code for the UI (`missing-plugin`, `no-device`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Init(_) => "engine-unavailable",
+            EngineError::MissingPlugin { .. } => "missing-plugin",
+            EngineError::NoDevice(_) => "no-device",
+            EngineError::BadDescription(_) => "bad-description",
+            EngineError::BadCandidate(_) => "bad-candidate",
+            EngineError::InvalidState(_) => "invalid-state",
+            EngineError::Closed => "closed",
+            EngineError::Pipeline(_) => "media-failed",
+        }
+    }
+}
+
+/// Which plugin provides an element, for the missing-plugin message.
+pub(crate) fn plugin_of(element: &str) -> &'static str {
+    match element {
+        "webrtcbin" => "webrtc (gstreamer1.0-plugins-bad)",
+        "nicesrc" | "nicesink" => "nice (gstreamer1.0-nice)",
+        "vp8enc" | "vp8dec" => "vpx (gstreamer1.0-plugins-good)",
+        "opusenc" | "opusdec" => "opus (gstreamer1.0-plugins-base)",
+        "webrtcdsp" | "webrtcechoprobe" => "webrtcdsp (gstreamer1.0-plugins-bad)",
+        "rtpvp8pay" | "rtpopuspay" => "rtp (gstreamer1.0-plugins-good)",
+        "pulsesrc" | "pulsesink" => "pulseaudio (gstreamer1.0-pulseaudio)",
+        "pipewiresrc" => "pipewire (gstreamer1.0-pipewire)",
+        "v4l2src" => "video4linux2 (gstreamer1.0-plugins-good)",
+        "ximagesrc" => "ximagesrc (gstreamer1.0-plugins-good)",
+        "jpegenc" => "jpeg (gstreamer1.0-plugins-good)",
+        _ => "gstreamer1.0-plugins-base/good/bad",
+    }
+}
+
+/// Makes one element, naming the missing plugin if it is not installed.
+pub(crate) fn make(factory: &str) -> Result<gst::Element, EngineError> {
+    gst::ElementFactory::make(factory)
+        .build()
+        .map_err(|_| EngineError::MissingPlugin {
+            element: factory.to_owned(),
+            plugin: plugin_of(factory).to_owned(),
+        })
+}
+
+impl From<glib_err::BoolError> for EngineError {
+    fn from(e: glib_err::BoolError) -> Self {
+        EngineError::Pipeline(e.to_string())
+    }
+}
+
+impl From<gst::StateChangeError> for EngineError {
+    fn from(e: gst::StateChangeError) -> Self {
+        EngineError::Pipeline(e.to_string())
+    }
+}
+
+use gst::glib as glib_err;

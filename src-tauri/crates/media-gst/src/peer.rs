@@ -1,0 +1,620 @@
+//! [`PeerConnection`]: webrtcbin behind `RTCPeerConnection`'s shape.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use gst::glib;
+use gst::prelude::*;
+use gst_webrtc::{WebRTCDataChannel, WebRTCSDPType, WebRTCSessionDescription};
+use tokio::sync::mpsc;
+
+use crate::error::{EngineError, make};
+use crate::media::{self, Counters, EventSink, SendChain};
+use crate::options::MediaOptions;
+use crate::types::{
+    ConnectionState, IceCandidate, MediaKind, PeerEvent, SdpKind, SessionDescription,
+    SignalingState,
+};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How many events may wait for the owner (frames beyond this are dropped).
+const EVENT_QUEUE: usize = 1024;
+
+struct Inner {
+    pipeline: gst::Pipeline,
+    webrtc: gst::Element,
+    events: EventSink,
+    counters: Arc<Counters>,
+    channels: Mutex<HashMap<u16, WebRTCDataChannel>>,
+    video: Mutex<Option<SendChain>>,
+    audio: Mutex<Option<SendChain>>,
+    closed: AtomicBool,
+}
+
+/// One peer connection with its own pipeline. Cheap to clone (shared handle).
+#[derive(Clone)]
+pub struct PeerConnection {
+    inner: Arc<Inner>,
+}
+
+/// Starts GStreamer once; safe to call repeatedly.
+pub fn init() -> Result<(), EngineError> {
+    gst::init().map_err(|e| EngineError::Init(e.to_string()))?;
+    for element in [
+        "webrtcbin",
+        "nicesrc",
+        "vp8enc",
+        "vp8dec",
+        "opusenc",
+        "opusdec",
+        "rtpvp8pay",
+        "dtlssrtpenc",
+    ] {
+        if gst::ElementFactory::find(element).is_none() {
+            return Err(EngineError::MissingPlugin {
+                element: element.to_owned(),
+                plugin: crate::error::plugin_of(element).to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn sdp_type(kind: SdpKind) -> WebRTCSDPType {
+    match kind {
+        SdpKind::Offer => WebRTCSDPType::Offer,
+        SdpKind::Answer => WebRTCSDPType::Answer,
+        SdpKind::Pranswer => WebRTCSDPType::Pranswer,
+        SdpKind::Rollback => WebRTCSDPType::Rollback,
+    }
+}
+
+fn kind_of(t: WebRTCSDPType) -> SdpKind {
+    match t {
+        WebRTCSDPType::Answer => SdpKind::Answer,
+        WebRTCSDPType::Pranswer => SdpKind::Pranswer,
+        WebRTCSDPType::Rollback => SdpKind::Rollback,
+        _ => SdpKind::Offer,
+    }
+}
+
+fn to_description(d: &WebRTCSessionDescription) -> Result<SessionDescription, EngineError> {
+    Ok(SessionDescription {
+        kind: kind_of(d.type_()),
+        sdp: d.sdp().as_text()?.to_string(),
+    })
+}
+
+fn signaling(s: gst_webrtc::WebRTCSignalingState) -> SignalingState {
+    use gst_webrtc::WebRTCSignalingState as S;
+    match s {
+        S::HaveLocalOffer => SignalingState::HaveLocalOffer,
+        S::HaveRemoteOffer => SignalingState::HaveRemoteOffer,
+        S::HaveLocalPranswer => SignalingState::HaveLocalPranswer,
+        S::HaveRemotePranswer => SignalingState::HaveRemotePranswer,
+        S::Closed => SignalingState::Closed,
+        _ => SignalingState::Stable,
+    }
+}
+
+fn connection(s: gst_webrtc::WebRTCPeerConnectionState) -> ConnectionState {
+    use gst_webrtc::WebRTCPeerConnectionState as S;
+    match s {
+        S::Connecting => ConnectionState::Connecting,
+        S::Connected => ConnectionState::Connected,
+        S::Disconnected => ConnectionState::Disconnected,
+        S::Failed => ConnectionState::Failed,
+        S::Closed => ConnectionState::Closed,
+        _ => ConnectionState::New,
+    }
+}
+
+fn ice_connection(s: gst_webrtc::WebRTCICEConnectionState) -> ConnectionState {
+    use gst_webrtc::WebRTCICEConnectionState as S;
+    match s {
+        S::Checking => ConnectionState::Checking,
+        S::Connected => ConnectionState::Connected,
+        S::Completed => ConnectionState::Completed,
+        S::Disconnected => ConnectionState::Disconnected,
+        S::Failed => ConnectionState::Failed,
+        S::Closed => ConnectionState::Closed,
+        _ => ConnectionState::New,
+    }
+}
+
+/// Runs a webrtcbin action that answers through a promise; resolves to its reply.
+async fn with_promise(
+    call: impl FnOnce(&gst::Promise),
+) -> Result<Option<gst::Structure>, EngineError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let promise = gst::Promise::with_change_func(move |reply| {
+        let result = match reply {
+            Ok(Some(s)) => match s.get::<glib::Error>("error") {
+                Ok(err) => Err(err.to_string()),
+                Err(_) => Ok(Some(s.to_owned())),
+            },
+            Ok(None) => Ok(None),
+            Err(e) => Err(format!("{e:?}")),
+        };
+        let _ = tx.send(result);
+    });
+    call(&promise);
+    match rx.await {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(EngineError::Pipeline(e)),
+        Err(_) => Err(EngineError::Closed),
+    }
+}
+
+impl PeerConnection {
+    /// Builds the pipeline (capture, encoders, webrtcbin) and starts it. Events arrive on the
+    /// returned receiver until the connection is closed.
+    pub fn new(options: MediaOptions) -> Result<(Self, mpsc::Receiver<PeerEvent>), EngineError> {
+        init()?;
+        let n = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let pipeline = gst::Pipeline::with_name(&format!("parley-peer-{n}"));
+        let webrtc = make("webrtcbin")?;
+        webrtc.set_property_from_str("bundle-policy", "max-bundle");
+        webrtc.set_property("latency", options.receive_latency_ms);
+        if let Some(stun) = &options.stun_server {
+            webrtc.set_property("stun-server", stun.replace("stun:", "stun://"));
+        }
+        for turn in &options.turn_servers {
+            let _ = webrtc.emit_by_name::<bool>("add-turn-server", &[turn]);
+        }
+        pipeline.add(&webrtc)?;
+        let (tx, rx) = mpsc::channel(EVENT_QUEUE);
+        let events = EventSink(tx);
+        let counters = Arc::new(Counters::default());
+        let probe_name = format!("parley-echo-probe-{n}");
+
+        let playback = media::playback_bin(&options, &probe_name)?;
+        pipeline.add(&playback)?;
+        let playback = Some(playback);
+
+        let audio = match media::make_audio_source(&options)? {
+            Some(src) => {
+                let chain = media::audio_send(&options, src, &probe_name)?;
+                Self::attach(&pipeline, &webrtc, &chain)?;
+                Some(chain)
+            }
+            None => None,
+        };
+        let video = match media::video_source(&options.video)? {
+            Some(src) => {
+                let chain = media::video_send(&options, src)?;
+                Self::attach(&pipeline, &webrtc, &chain)?;
+                Some(chain)
+            }
+            None => None,
+        };
+
+        let inner = Arc::new(Inner {
+            pipeline,
+            webrtc,
+            events,
+            counters,
+            channels: Mutex::new(HashMap::new()),
+            video: Mutex::new(video),
+            audio: Mutex::new(audio),
+            closed: AtomicBool::new(false),
+        });
+        let pc = PeerConnection { inner };
+        pc.connect_signals(playback, options.video_output);
+        pc.watch_bus();
+        pc.inner.pipeline.set_state(gst::State::Playing)?;
+        Ok((pc, rx))
+    }
+
+    fn attach(
+        pipeline: &gst::Pipeline,
+        webrtc: &gst::Element,
+        chain: &SendChain,
+    ) -> Result<(), EngineError> {
+        pipeline.add(&chain.bin)?;
+        let sink = webrtc
+            .request_pad_simple("sink_%u")
+            .ok_or_else(|| EngineError::Pipeline("webrtcbin refused a sink pad".into()))?;
+        let src = chain
+            .bin
+            .static_pad("src")
+            .ok_or_else(|| EngineError::Pipeline("no src".into()))?;
+        src.link(&sink)
+            .map_err(|e| EngineError::Pipeline(format!("link to webrtcbin: {e:?}")))?;
+        Ok(())
+    }
+
+    fn connect_signals(&self, playback: Option<gst::Bin>, output: crate::types::VideoOutput) {
+        let webrtc = &self.inner.webrtc;
+        let events = self.inner.events.clone();
+        webrtc.connect("on-ice-candidate", false, move |values| {
+            let mline = values.get(1).and_then(|v| v.get::<u32>().ok());
+            let candidate = values.get(2).and_then(|v| v.get::<String>().ok());
+            if let (Some(mline), Some(candidate)) = (mline, candidate) {
+                events.emit(PeerEvent::IceCandidate(Some(IceCandidate {
+                    candidate,
+                    sdp_mid: None,
+                    sdp_m_line_index: Some(mline),
+                })));
+            }
+            None
+        });
+        let events = self.inner.events.clone();
+        webrtc.connect_notify(Some("ice-gathering-state"), move |w, _| {
+            let state = w.property::<gst_webrtc::WebRTCICEGatheringState>("ice-gathering-state");
+            if state == gst_webrtc::WebRTCICEGatheringState::Complete {
+                events.emit(PeerEvent::IceCandidate(None));
+            }
+        });
+        let events = self.inner.events.clone();
+        webrtc.connect_notify(Some("connection-state"), move |w, _| {
+            let s = w.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
+            events.emit(PeerEvent::ConnectionState(connection(s)));
+        });
+        let events = self.inner.events.clone();
+        webrtc.connect_notify(Some("ice-connection-state"), move |w, _| {
+            let s = w.property::<gst_webrtc::WebRTCICEConnectionState>("ice-connection-state");
+            events.emit(PeerEvent::IceConnectionState(ice_connection(s)));
+        });
+        let events = self.inner.events.clone();
+        webrtc.connect_notify(Some("signaling-state"), move |w, _| {
+            let s = w.property::<gst_webrtc::WebRTCSignalingState>("signaling-state");
+            events.emit(PeerEvent::SignalingState(signaling(s)));
+        });
+        let events = self.inner.events.clone();
+        webrtc.connect("on-negotiation-needed", false, move |_| {
+            events.emit(PeerEvent::NegotiationNeeded);
+            None
+        });
+        let pipeline = self.inner.pipeline.downgrade();
+        let counters = Arc::clone(&self.inner.counters);
+        let events = self.inner.events.clone();
+        webrtc.connect_pad_added(move |_, pad| {
+            if pad.direction() != gst::PadDirection::Src {
+                return;
+            }
+            let Some(pipeline) = pipeline.upgrade() else {
+                return;
+            };
+            let Ok(decode) = make("decodebin") else {
+                return;
+            };
+            let playback = playback.clone();
+            let counters = Arc::clone(&counters);
+            let events2 = events.clone();
+            let weak = pipeline.downgrade();
+            decode.connect_pad_added(move |_, pad| {
+                let Some(pipeline) = weak.upgrade() else {
+                    return;
+                };
+                if let Err(e) = media::link_decoded(
+                    &pipeline,
+                    pad,
+                    playback.as_ref(),
+                    output,
+                    &counters,
+                    &events2,
+                ) {
+                    events2.emit(PeerEvent::Error {
+                        code: e.code().into(),
+                        message: e.to_string(),
+                    });
+                }
+            });
+            if pipeline.add(&decode).is_err() || decode.sync_state_with_parent().is_err() {
+                return;
+            }
+            if let Some(sink) = decode.static_pad("sink") {
+                if let Err(e) = pad.link(&sink) {
+                    events.emit(PeerEvent::Error {
+                        code: "media-failed".into(),
+                        message: format!("{e:?}"),
+                    });
+                }
+            }
+        });
+    }
+
+    fn watch_bus(&self) {
+        let Some(bus) = self.inner.pipeline.bus() else {
+            return;
+        };
+        let events = self.inner.events.clone();
+        bus.set_sync_handler(move |_, msg| {
+            match msg.view() {
+                gst::MessageView::Error(err) => {
+                    let message = format!(
+                        "{} ({})",
+                        err.error(),
+                        err.src()
+                            .map(|s| s.path_string().to_string())
+                            .unwrap_or_default()
+                    );
+                    tracing::warn!("pipeline error: {message}");
+                    let code = if err.error().matches(gst::ResourceError::NotFound)
+                        || err.error().matches(gst::ResourceError::OpenRead)
+                        || err.error().matches(gst::ResourceError::Busy)
+                    {
+                        "no-device"
+                    } else {
+                        "media-failed"
+                    };
+                    events.emit(PeerEvent::Error {
+                        code: code.into(),
+                        message,
+                    });
+                }
+                gst::MessageView::Warning(w) => tracing::debug!("pipeline warning: {}", w.error()),
+                _ => {}
+            }
+            gst::BusSyncReply::Drop
+        });
+    }
+
+    fn check_open(&self) -> Result<(), EngineError> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            Err(EngineError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `createOffer()`; `ice_restart` asks for new ICE credentials.
+    pub async fn create_offer(&self, ice_restart: bool) -> Result<SessionDescription, EngineError> {
+        self.check_open()?;
+        let webrtc = self.inner.webrtc.clone();
+        let opts = ice_restart.then(|| {
+            gst::Structure::builder("options")
+                .field("ice-restart", true)
+                .build()
+        });
+        let reply =
+            with_promise(|p| webrtc.emit_by_name::<()>("create-offer", &[&opts, p])).await?;
+        let offer = reply
+            .and_then(|s| s.get::<WebRTCSessionDescription>("offer").ok())
+            .ok_or_else(|| EngineError::InvalidState("no offer produced".into()))?;
+        to_description(&offer)
+    }
+
+    /// `createAnswer()`.
+    pub async fn create_answer(&self) -> Result<SessionDescription, EngineError> {
+        self.check_open()?;
+        let webrtc = self.inner.webrtc.clone();
+        let reply = with_promise(|p| {
+            webrtc.emit_by_name::<()>("create-answer", &[&None::<gst::Structure>, p])
+        })
+        .await?;
+        let answer = reply
+            .and_then(|s| s.get::<WebRTCSessionDescription>("answer").ok())
+            .ok_or_else(|| {
+                EngineError::InvalidState("no answer produced (no remote offer?)".into())
+            })?;
+        to_description(&answer)
+    }
+
+    fn parse(desc: &SessionDescription) -> Result<WebRTCSessionDescription, EngineError> {
+        let sdp = gst_sdp::SDPMessage::parse_buffer(desc.sdp.as_bytes())
+            .map_err(|e| EngineError::BadDescription(e.to_string()))?;
+        Ok(WebRTCSessionDescription::new(sdp_type(desc.kind), sdp))
+    }
+
+    /// `setLocalDescription(desc)`.
+    pub async fn set_local_description(
+        &self,
+        desc: &SessionDescription,
+    ) -> Result<(), EngineError> {
+        self.check_open()?;
+        let d = Self::parse(desc)?;
+        let webrtc = self.inner.webrtc.clone();
+        with_promise(|p| webrtc.emit_by_name::<()>("set-local-description", &[&d, p]))
+            .await
+            .map_err(|e| EngineError::BadDescription(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Argument-less `setLocalDescription()`: an answer if an offer is in, else an offer.
+    pub async fn set_local_description_auto(&self) -> Result<SessionDescription, EngineError> {
+        let desc = if self.signaling_state() == SignalingState::HaveRemoteOffer {
+            self.create_answer().await?
+        } else {
+            self.create_offer(false).await?
+        };
+        self.set_local_description(&desc).await?;
+        Ok(desc)
+    }
+
+    /// `setRemoteDescription(desc)`; payload types of our senders follow the remote's choice.
+    pub async fn set_remote_description(
+        &self,
+        desc: &SessionDescription,
+    ) -> Result<(), EngineError> {
+        self.check_open()?;
+        if desc.kind == SdpKind::Rollback {
+            return Err(EngineError::InvalidState(
+                "rollback is not supported by this engine".into(),
+            ));
+        }
+        let d = Self::parse(desc)?;
+        self.follow_payload_types(&desc.sdp);
+        let webrtc = self.inner.webrtc.clone();
+        with_promise(|p| webrtc.emit_by_name::<()>("set-remote-description", &[&d, p]))
+            .await
+            .map_err(|e| EngineError::BadDescription(e.to_string()))?;
+        Ok(())
+    }
+
+    /// A browser's offer may number VP8 and Opus differently from ours: send what it expects.
+    fn follow_payload_types(&self, sdp: &str) {
+        for (kind, chain) in [
+            (MediaKind::Video, &self.inner.video),
+            (MediaKind::Audio, &self.inner.audio),
+        ] {
+            let codec = if kind == MediaKind::Video {
+                "VP8/90000"
+            } else {
+                "opus/48000"
+            };
+            let Some(pt) = crate::sdp::payload_type(sdp, codec) else {
+                continue;
+            };
+            if let Ok(guard) = chain.lock() {
+                if let Some(chain) = guard.as_ref() {
+                    chain.payloader.set_property("pt", pt);
+                    chain
+                        .rtp_caps
+                        .set_property("caps", media::rtp_caps_for(kind, pt));
+                }
+            }
+        }
+    }
+
+    /// `addIceCandidate(candidate)`; `None` marks the end of the remote's candidates.
+    pub fn add_ice_candidate(&self, candidate: Option<&IceCandidate>) -> Result<(), EngineError> {
+        self.check_open()?;
+        let Some(c) = candidate else { return Ok(()) };
+        if c.candidate.is_empty() {
+            return Ok(());
+        }
+        let mline = match (c.sdp_m_line_index, c.sdp_mid.as_deref()) {
+            (Some(i), _) => i,
+            (None, Some(mid)) => self
+                .mline_of_mid(mid)
+                .ok_or_else(|| EngineError::BadCandidate(format!("unknown mid {mid}")))?,
+            (None, None) => {
+                return Err(EngineError::BadCandidate(
+                    "neither sdpMid nor sdpMLineIndex".into(),
+                ));
+            }
+        };
+        let line = c.candidate.strip_prefix("a=").unwrap_or(&c.candidate);
+        self.inner
+            .webrtc
+            .emit_by_name::<()>("add-ice-candidate", &[&mline, &line]);
+        Ok(())
+    }
+
+    fn mline_of_mid(&self, mid: &str) -> Option<u32> {
+        let remote = self.remote_description()?;
+        crate::sdp::mline_of_mid(&remote.sdp, mid)
+    }
+
+    fn description(&self, prop: &str) -> Option<SessionDescription> {
+        let d = self
+            .inner
+            .webrtc
+            .property::<Option<WebRTCSessionDescription>>(prop)?;
+        to_description(&d).ok()
+    }
+
+    /// `localDescription`.
+    pub fn local_description(&self) -> Option<SessionDescription> {
+        self.description("local-description")
+    }
+
+    /// `remoteDescription`.
+    pub fn remote_description(&self) -> Option<SessionDescription> {
+        self.description("remote-description")
+    }
+
+    /// `currentRemoteDescription`.
+    pub fn current_remote_description(&self) -> Option<SessionDescription> {
+        self.description("current-remote-description")
+    }
+
+    /// `signalingState`.
+    pub fn signaling_state(&self) -> SignalingState {
+        signaling(self.inner.webrtc.property("signaling-state"))
+    }
+
+    /// `connectionState`.
+    pub fn connection_state(&self) -> ConnectionState {
+        connection(self.inner.webrtc.property("connection-state"))
+    }
+
+    /// Remote video frames decoded so far.
+    pub fn frames_decoded(&self) -> u64 {
+        self.inner.counters.frames_decoded.load(Ordering::Relaxed)
+    }
+
+    /// Peak level of the latest remote audio buffer, 0..1.
+    pub fn audio_level(&self) -> f64 {
+        self.inner.counters.audio_level()
+    }
+
+    /// Highest remote audio level since the previous call, 0..1.
+    pub fn take_audio_peak(&self) -> f64 {
+        self.inner.counters.take_audio_peak()
+    }
+
+    /// Remote audio buffers received so far.
+    pub fn audio_buffers(&self) -> u64 {
+        self.inner.counters.audio_buffers.load(Ordering::Relaxed)
+    }
+
+    /// `getStats()` as W3C-shaped records.
+    pub async fn stats(&self) -> Result<Vec<serde_json::Value>, EngineError> {
+        self.check_open()?;
+        let webrtc = self.inner.webrtc.clone();
+        let reply =
+            with_promise(|p| webrtc.emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, p]))
+                .await?;
+        Ok(reply
+            .map(|r| crate::stats::records(&r, &self.inner.counters))
+            .unwrap_or_default())
+    }
+
+    /// Mute (the sender carries silence) or unmute the microphone.
+    pub fn set_audio_muted(&self, muted: bool) {
+        if let Ok(guard) = self.inner.audio.lock() {
+            if let Some(chain) = guard.as_ref() {
+                chain.gate.set_property("mute", muted);
+            }
+        }
+    }
+
+    /// Stop (true) or resume sending video frames, as `replaceTrack(null)` / a track again.
+    pub fn set_video_paused(&self, paused: bool) {
+        if let Ok(guard) = self.inner.video.lock() {
+            if let Some(chain) = guard.as_ref() {
+                chain.gate.set_property("drop", paused);
+            }
+        }
+    }
+
+    /// Closes: stops the pipeline, closes channels, ends the event stream.
+    pub fn close(&self) {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Ok(mut channels) = self.inner.channels.lock() {
+            for ch in channels.values() {
+                ch.close();
+            }
+            channels.clear();
+        }
+        let _ = self.inner.pipeline.set_state(gst::State::Null);
+        self.inner
+            .events
+            .emit(PeerEvent::ConnectionState(ConnectionState::Closed));
+    }
+
+    pub(crate) fn webrtc(&self) -> &gst::Element {
+        &self.inner.webrtc
+    }
+
+    pub(crate) fn events(&self) -> &EventSink {
+        &self.inner.events
+    }
+
+    pub(crate) fn channels(&self) -> &Mutex<HashMap<u16, WebRTCDataChannel>> {
+        &self.inner.channels
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
