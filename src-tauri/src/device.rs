@@ -248,3 +248,27 @@ async fn bind(port: u16) -> std::io::Result<TcpListener> {
     }
     Err(last_error.unwrap_or_else(|| std::io::Error::other("no address to bind")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_taken_port_falls_back_to_a_free_one() {
+        let taken = bind(0).await.unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let fallback = bind(port).await.unwrap();
+        let got = fallback.local_addr().unwrap().port();
+        assert_ne!(got, port);
+        assert_ne!(got, 0);
+    }
+
+    #[tokio::test]
+    async fn a_free_port_is_used_as_asked() {
+        let probe = bind(0).await.unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        let listener = bind(port).await.unwrap();
+        assert_eq!(listener.local_addr().unwrap().port(), port);
+    }
+}
