@@ -389,3 +389,14 @@ fn a_device_on_the_lan_appears_with_its_name() {
     tauri::async_runtime::block_on(other.shutdown());
     crate::device_commands::stop_node(app.app.handle());
 }
+
+#[test]
+fn request_attention_answers_for_the_main_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(&dir.path().join("settings.json"));
+    // The mock window is never focused, so it counts as in the background.
+    assert_eq!(
+        app.invoke("request_attention", json!({})).unwrap(),
+        json!(true)
+    );
+}

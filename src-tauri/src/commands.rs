@@ -188,3 +188,21 @@ pub fn manage_state<R: Runtime>(
     ));
     Ok(())
 }
+
+/// Draws the user to the app for an incoming call: shows, unminimizes and focuses the main
+/// window and, if it was not focused, asks the desktop to flag it (taskbar urgency). Returns
+/// whether the window had been in the background.
+#[tauri::command]
+pub fn request_attention<R: Runtime>(app: AppHandle<R>) -> bool {
+    let Some(window) = app.get_webview_window("main") else {
+        return false;
+    };
+    let was_background =
+        !window.is_focused().unwrap_or(false) || !window.is_visible().unwrap_or(true);
+    crate::show_main_window(&app);
+    #[cfg(desktop)]
+    if was_background {
+        let _ = window.request_user_attention(Some(tauri::UserAttentionType::Critical));
+    }
+    was_background
+}

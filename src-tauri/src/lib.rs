@@ -66,6 +66,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
             commands::save_settings,
             commands::device_info,
             commands::report_webview_features,
+            commands::request_attention,
             device_commands::owner_session,
             device_commands::list_peers,
             device_commands::add_peer,
