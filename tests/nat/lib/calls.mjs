@@ -20,30 +20,65 @@ export async function roomCall(a, b) {
 }
 
 /**
- * Stats once a candidate pair is selected and remote video frames were decoded.
+ * Stats once the selected candidate pair gives `path` and remote video frames were decoded.
+ * ICE may first select a relayed pair that answered sooner and then move to a better one, so
+ * this waits for the pair ICE settles on.
  * @param {import("playwright-core").Page} page
+ * @param {string} path  "stun" | "relay" | "direct"
  * @param {number} [timeoutMs]
  */
-export async function selectedPath(page, timeoutMs = WAIT_MS) {
+export async function waitPath(page, path, timeoutMs = WAIT_MS) {
   const deadline = Date.now() + timeoutMs;
   let last = null;
   while (Date.now() < deadline) {
     last = await callStats(page);
-    if (last && last.path !== "unknown" && last.framesDecoded > 0) return last;
+    if (last && last.path === path && last.framesDecoded > 0) return last;
     await page.waitForTimeout(100); // poll interval of a condition wait
   }
-  throw new Error(`no selected pair with decoded frames; last stats: ${JSON.stringify(last)}`);
+  throw new Error(`selected pair never gave path=${path} with decoded frames; last stats: ${JSON.stringify(last)}`);
 }
 
 /**
- * Watches remote frames on every page every `everyMs` and resolves once each page's video
- * stalled (no new frame for `stallMs`) and then advanced again: ms from `t0` to the
+ * Watches decoded remote video frames on every page every `everyMs` and resolves once each
+ * page's video stalled (no new frame for `stallMs`) and then advanced again: ms from `t0` to the
  * recovery of the slowest page, and each page's stall/recovery times.
  * @param {import("playwright-core").Page[]} pages
  * @param {number} t0
  * @param {{ stallMs?: number, timeoutMs?: number, everyMs?: number }} [opts]
  */
 export async function waitStallAndRecovery(pages, t0, opts = {}) {
+  return waitStallAndRecoveryOf(pages.map((p) => () => decodedFrames(p)), t0, opts);
+}
+
+/**
+ * Frames the receiver decoded (stats `framesDecoded` of the remote video).
+ * @param {import("playwright-core").Page} page
+ */
+export async function decodedFrames(page) {
+  const s = await callStats(page);
+  return s ? s.framesDecoded : -1;
+}
+
+/**
+ * The remote <video> element's state, for diagnostics.
+ * @param {import("playwright-core").Page} page
+ */
+export function videoElementState(page) {
+  return page.evaluate(() => {
+    const v = /** @type {HTMLVideoElement | null} */ (document.querySelector('[data-testid="remote-video"]'));
+    if (!v) return null;
+    const tracks = v.srcObject instanceof MediaStream ? v.srcObject.getTracks().map((t) => `${t.kind}:${t.readyState}:${t.muted ? "muted" : "unmuted"}`) : [];
+    return { paused: v.paused, readyState: v.readyState, currentTime: v.currentTime, frames: v.getVideoPlaybackQuality().totalVideoFrames, tracks };
+  });
+}
+
+/**
+ * @param {Array<() => Promise<number>>} counters
+ * @param {number} t0
+ * @param {{ stallMs?: number, timeoutMs?: number, everyMs?: number }} [opts]
+ */
+async function waitStallAndRecoveryOf(counters, t0, opts = {}) {
+  const pages = counters;
   const stallMs = opts.stallMs ?? 600;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const state = pages.map(() => ({ frames: -1, changedAt: Date.now(), stalledAt: 0, recoveredAt: 0 }));
@@ -51,7 +86,7 @@ export async function waitStallAndRecovery(pages, t0, opts = {}) {
     if (Date.now() - t0 > timeoutMs) {
       throw new Error(`video did not stall and recover within ${timeoutMs} ms: ${JSON.stringify(state)}`);
     }
-    const frames = await Promise.all(pages.map((p) => remoteFrames(p)));
+    const frames = await Promise.all(counters.map((count) => count()));
     const now = Date.now();
     frames.forEach((f, i) => {
       const s = state[i];

@@ -335,7 +335,12 @@ export class Lab {
     const url = new URL("/", this.origin);
     url.searchParams.set("lang", "en");
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
-    await page.goto(url.toString());
+    // A Chromium just started in a fresh namespace may see its interfaces settle and abort the
+    // first navigation with ERR_NETWORK_CHANGED; that is not what the lab tests, so retry once.
+    await page.goto(url.toString()).catch(async (err) => {
+      if (!String(err).includes("ERR_NETWORK_CHANGED")) throw err;
+      await page.goto(url.toString());
+    });
     return { name, context, page, consoleLog: () => lines.join("\n") };
   }
 
