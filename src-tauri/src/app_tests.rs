@@ -400,3 +400,24 @@ fn request_attention_answers_for_the_main_window() {
         json!(true)
     );
 }
+
+#[test]
+fn an_unusable_settings_location_still_starts_on_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the file should be: it can be neither read nor written as a file.
+    let file = dir.path().join("settings.json");
+    std::fs::create_dir(&file).unwrap();
+    let app = start(&file);
+    let info = app.invoke("device_info", json!({})).unwrap();
+    assert!(
+        info["settingsWarnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("using defaults")
+    );
+    assert_eq!(app.settings()["autoAnswer"], json!(false));
+    let error = app
+        .invoke("save_settings", json!({ "settings": app.settings() }))
+        .unwrap_err();
+    assert_eq!(error["code"], json!("storage"));
+}

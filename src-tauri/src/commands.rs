@@ -175,18 +175,19 @@ fn build_device_info<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Device
     }
 }
 
-/// Registers the state for settings in `settings_file`, loading and repairing them.
-pub fn manage_state<R: Runtime>(
-    app: &AppHandle<R>,
-    settings_file: PathBuf,
-) -> Result<(), SettingsError> {
-    let loaded = settings_store::load(app, &settings_file)?;
-    app.manage(AppState::new(
-        settings_file,
-        loaded.settings,
-        loaded.warnings,
-    ));
-    Ok(())
+/// Registers the state for settings in `settings_file`, loading and repairing them. When the
+/// file cannot be read or written at all (permissions, full disk), the app still starts, on
+/// defaults, and says so in `settingsWarnings`.
+pub fn manage_state<R: Runtime>(app: &AppHandle<R>, settings_file: PathBuf) {
+    let (settings, warnings) = match settings_store::load(app, &settings_file) {
+        Ok(loaded) => (loaded.settings, loaded.warnings),
+        Err(error) => {
+            tracing::error!(%error, "settings unavailable; using defaults");
+            let warning = format!("settings could not be loaded ({error}); using defaults");
+            (Settings::default(), vec![warning])
+        }
+    };
+    app.manage(AppState::new(settings_file, settings, warnings));
 }
 
 /// Draws the user to the app for an incoming call: shows, unminimizes and focuses the main

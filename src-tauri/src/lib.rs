@@ -72,7 +72,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
             device_commands::add_peer,
         ])
         .setup(move |app| {
-            commands::manage_state(app.handle(), settings_file)?;
+            commands::manage_state(app.handle(), settings_file);
             if let Some(node) = node {
                 device_commands::start_node(app.handle(), node);
             }
