@@ -16,7 +16,7 @@ run_pkgs=(
 test_pkgs=(
   chromium xvfb xauth iproute2 nftables procps psmisc
   avahi-daemon avahi-utils libnss-mdns dbus
-  coturn redis-server webkit2gtk-driver python3-zeroconf
+  coturn openssl redis-server webkit2gtk-driver python3-zeroconf
   fonts-noto-cjk  # zh-CN text in browser screenshots
   imagemagick x11-utils  # app window screenshots under Xvfb (import, xwininfo)
 )
