@@ -421,3 +421,18 @@ fn an_unusable_settings_location_still_starts_on_defaults() {
         .unwrap_err();
     assert_eq!(error["code"], json!("storage"));
 }
+
+#[test]
+fn not_discoverable_means_no_peer_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.json");
+    std::fs::write(&file, json!({ "discoverable": false }).to_string()).unwrap();
+    let app = start_with_node(&file, private_mdns_port());
+    assert_eq!(app.invoke("list_peers", json!({})).unwrap(), json!([]));
+    let error = app
+        .invoke("add_peer", json!({ "address": "127.0.0.1:9" }))
+        .unwrap_err();
+    assert_eq!(error["code"], json!("add-peer-failed"));
+    assert!(error["message"].as_str().unwrap().contains("discoverable"));
+    crate::device_commands::stop_node(app.app.handle());
+}

@@ -59,6 +59,9 @@ pub enum NodeError {
     /// Adding a device by address failed.
     #[error(transparent)]
     AddPeer(#[from] AddPeerError),
+    /// The peer list only exists while discovery runs, i.e. while the user is discoverable.
+    #[error("devices can be added only while \"discoverable\" is on")]
+    DiscoveryOff,
 }
 
 /// What the local UI needs to connect to its own server as the owner.
@@ -156,9 +159,7 @@ impl DeviceNode {
         let discovery = self.discovery.lock().await.clone();
         match discovery {
             Some(discovery) => Ok(discovery.add_manual(target).await?),
-            None => Err(NodeError::AddPeer(AddPeerError::Unreachable(format!(
-                "{target} (turn on \"discoverable\" to list devices)"
-            )))),
+            None => Err(NodeError::DiscoveryOff),
         }
     }
 

@@ -31,7 +31,7 @@ impl NodeState {
 impl From<NodeError> for CommandError {
     fn from(error: NodeError) -> Self {
         let code = match error {
-            NodeError::AddPeer(_) => "add-peer-failed",
+            NodeError::AddPeer(_) | NodeError::DiscoveryOff => "add-peer-failed",
             _ => "node-unavailable",
         };
         Self {
