@@ -55,11 +55,15 @@ test-e2e: build ## browser end-to-end suites (Chromium + real servers)
 test-lan: build ## LAN test bed in network namespaces
 	@if [ -x tests/lan/run.sh ]; then tests/lan/run.sh; fi
 
+.PHONY: test-app
+test-app: build ## the desktop app under Xvfb: window, UI, device server, clean exit
+	tests/app/smoke.sh
+
 .PHONY: test-nat
 test-nat: build ## NAT lab: calls across nftables NATs via STUN/TURN (coturn), in namespaces
 	@if [ -x tests/nat/run.sh ]; then tests/nat/run.sh; fi
 
-test: test-deps lint test-rust test-ui test-e2e test-lan test-nat ## everything CI runs
+test: test-deps lint test-rust test-ui test-e2e test-app test-lan test-nat ## everything CI runs
 	@echo "make test: all suites passed"
 
 clean:
