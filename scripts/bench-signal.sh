@@ -7,7 +7,10 @@
 # Knobs (environment): BENCH_CONNS (15000), BENCH_PAIRS (1000), BENCH_SECONDS (10),
 # BENCH_RATE (10000), BENCH_PAYLOAD (200), BENCH_SERVERS ("parley peerjs"),
 # BENCH_THREADS (generator threads, 1), BENCH_OUT (results dir), BENCH_QUIET_WAIT (seconds to
-# wait for a load average below 1.0 before starting, 300), CARGO_TARGET_DIR.
+# wait for a load average below 1.0 before starting, 300), BENCH_NICE (niceness of servers and
+# generator, 0; e.g. -10 as root gives them the CPU ahead of other work), BENCH_RT (1: run the
+# latency scenario's server and generator under SCHED_FIFO, so other work on a shared machine
+# cannot delay them; that scenario is light, about 0.4 cores), CARGO_TARGET_DIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +23,8 @@ RATE=${BENCH_RATE:-10000}
 PAYLOAD=${BENCH_PAYLOAD:-200}
 SERVERS=${BENCH_SERVERS:-parley peerjs}
 THREADS=${BENCH_THREADS:-1}
+NICE=(nice -n "${BENCH_NICE:-0}")
+PRIO=("${NICE[@]}") # how the current scenario's processes run
 PEER_VERSION=1.0.2
 PARLEY_PORT=${BENCH_PARLEY_PORT:-18787}
 PEERJS_PORT=${BENCH_PEERJS_PORT:-19000}
@@ -78,10 +83,10 @@ start_server() { # name [extra parley-server args...]
   local name=$1; shift
   case $name in
     parley)
-      RUST_LOG=warn "$PARLEY" --bind "127.0.0.1:$PARLEY_PORT" "$@" >"$OUT/parley-server.log" 2>&1 &
+      RUST_LOG=warn "${PRIO[@]}" "$PARLEY" --bind "127.0.0.1:$PARLEY_PORT" "$@" >"$OUT/parley-server.log" 2>&1 &
       SERVER_PID=$!; PORT=$PARLEY_PORT; LABEL="parley-server" ;;
     peerjs)
-      node "$PEERJS" --host 127.0.0.1 --port "$PEERJS_PORT" --concurrent_limit 20000 \
+      "${PRIO[@]}" node "$PEERJS" --host 127.0.0.1 --port "$PEERJS_PORT" --concurrent_limit 20000 \
         --alive_timeout 3600000 >"$OUT/peerjs-server.log" 2>&1 &
       SERVER_PID=$!; PORT=$PEERJS_PORT; LABEL="peerjs-server $PEER_VERSION" ;;
   esac
@@ -91,7 +96,7 @@ start_server() { # name [extra parley-server args...]
 loadgen() { # subcommand name [args...]
   local sub=$1 name=$2; shift 2
   echo "   (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
-  timeout "$STEP_TIMEOUT" "$LOADGEN" "$sub" --kind "$name" --server "127.0.0.1:$PORT" \
+  timeout "$STEP_TIMEOUT" "${PRIO[@]}" "$LOADGEN" "$sub" --kind "$name" --server "127.0.0.1:$PORT" \
     --server-pid "$SERVER_PID" --label "$LABEL" --threads "$THREADS" "$@" >>"$RESULTS" ||
     echo "bench-signal: $sub against $name failed (see above)" >&2
 }
@@ -104,8 +109,8 @@ for (( waited = 0; waited < QUIET_WAIT; waited += 5 )); do
   sleep 5
 done
 
-echo "== $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "   node $(node --version), peer $PEER_VERSION, parley $(git -C "$ROOT" rev-parse --short HEAD)"
+echo "== $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg), nice ${BENCH_NICE:-0}, rt ${BENCH_RT:-0}"
+echo "   node $(node --version), peer $PEER_VERSION, parley $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "(no git)")"
 for name in $SERVERS; do
   echo "== $name: $CONNS idle connections"
   start_server "$name"
@@ -120,9 +125,11 @@ for name in $SERVERS; do
   stop_server
 
   echo "== $name: relay latency at $RATE msg/s offered, $PAIRS room pairs, ${SECS}s"
+  if [[ ${BENCH_RT:-0} == 1 ]]; then PRIO=(chrt -f 1); fi
   start_server "$name"
   loadgen latency "$name" --pairs "$PAIRS" --payload "$PAYLOAD" --seconds "$SECS" --rate "$RATE"
   stop_server
+  PRIO=("${NICE[@]}")
 done
 
 echo
