@@ -17,11 +17,31 @@ const quantile = (xs, q) => {
 const summary = (xs) => `p50 ${quantile(xs, 0.5)} · p90 ${quantile(xs, 0.9)} · min ${Math.min(...xs)} · max ${Math.max(...xs)}`;
 
 /**
+ * Reloads a page and waits for its signaling `welcome` (clicking before it would be refused).
+ * @param {import("playwright-core").Page} page
+ */
+async function reloadOnline(page) {
+  const welcomed = new Promise((resolve) => {
+    page.once("websocket", (ws) => ws.on("framereceived", (f) => String(f.payload).includes('"welcome"') && resolve(null)));
+  });
+  await page.reload();
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error("no welcome within 20 s")), 20_000);
+  });
+  try {
+    await Promise.race([welcomed, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * One call: fresh pages, A makes a room, B joins; setup = B's click on "Join" until both show
  * "connected" (the probe's wall-clock marks, one machine, one clock).
  */
 async function oneCall(a, b, path) {
-  await Promise.all([a.page.reload(), b.page.reload()]);
+  await Promise.all([reloadOnline(a.page), reloadOnline(b.page)]);
   await roomCall(a, b);
   const [ma, mb] = await Promise.all([marks(a.page), marks(b.page)]);
   const setupMs = Math.round(Math.max(ma["callState:connected"], mb["callState:connected"]) - mb["click:join"]);
@@ -77,7 +97,7 @@ const recoveries = [];
     await lab.start({});
     const [a, b] = await Promise.all([lab.party("A"), lab.party("B")]);
     for (let i = 0; i < RUNS; i++) {
-      await Promise.all([a.page.reload(), b.page.reload()]);
+      await Promise.all([reloadOnline(a.page), reloadOnline(b.page)]);
       await roomCall(a, b);
       await Promise.all([waitPath(a.page, "stun"), waitPath(b.page, "stun")]);
       const t0 = Date.now();

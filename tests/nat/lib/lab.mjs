@@ -126,6 +126,9 @@ export class Lab {
     const client = `client${name}`;
     ns.add(role);
     ns.add(client);
+    // IPv4 only: an IPv6 link-local address appearing a moment after link-up (DAD) makes a
+    // freshly started Chromium abort its navigation with ERR_NETWORK_CHANGED.
+    for (const r of [role, client]) ns.exec(r, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
     ns.link(role, "wan0", "inet", `p${name}`);
     ns.exec("inet", ["ip", "link", "set", `p${name}`, "master", "br0", "up"]);
     ns.exec(role, ["sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.promote_secondaries=1"]);
@@ -335,12 +338,16 @@ export class Lab {
     const url = new URL("/", this.origin);
     url.searchParams.set("lang", "en");
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
-    // A Chromium just started in a fresh namespace may see its interfaces settle and abort the
-    // first navigation with ERR_NETWORK_CHANGED; that is not what the lab tests, so retry once.
-    await page.goto(url.toString()).catch(async (err) => {
-      if (!String(err).includes("ERR_NETWORK_CHANGED")) throw err;
-      await page.goto(url.toString());
-    });
+    // A Chromium just started may still see its network settle and abort the first navigation
+    // (ERR_NETWORK_CHANGED); that is not what the lab tests, so the load is retried.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await page.goto(url.toString());
+        break;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
     return { name, context, page, consoleLog: () => lines.join("\n") };
   }
 
