@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use parley_signal::{IceConfig, Limits, Mode, ServerConfig};
+use parley_signal::{BackplaneConfig, IceConfig, Limits, Mode, ServerConfig};
 
 /// Log line format.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -77,6 +77,17 @@ pub(crate) struct Cli {
     /// Seconds a dropped peer's room place is kept for a resume.
     #[arg(long)]
     pub(crate) resume_grace: Option<u64>,
+    /// Share rooms with other instances through this Redis (redis://host:port/db); without
+    /// it every room lives in this process.
+    #[arg(long, env = "PARLEY_REDIS_URL")]
+    pub(crate) redis_url: Option<String>,
+    /// Prefix of the backplane's Redis keys and channels.
+    #[arg(long, default_value = "parley:", requires = "redis_url")]
+    pub(crate) redis_prefix: String,
+    /// Milliseconds between backplane heartbeats (a dead instance's members expire
+    /// 3 heartbeats plus the resume grace after its last one).
+    #[arg(long, default_value_t = 2000, requires = "redis_url")]
+    pub(crate) redis_heartbeat_ms: u64,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
@@ -109,6 +120,11 @@ impl Cli {
                 turn_ttl: secs(self.turn_ttl),
             },
             static_dir: self.static_dir.clone(),
+            backplane: self.redis_url.as_ref().map(|url| BackplaneConfig {
+                key_prefix: self.redis_prefix.clone(),
+                heartbeat: Duration::from_millis(self.redis_heartbeat_ms.max(50)),
+                ..BackplaneConfig::new(url.clone())
+            }),
         }
     }
 }

@@ -109,6 +109,32 @@ impl IceConfig {
     }
 }
 
+/// Shared mode: several public-mode instances keep rooms in one Redis (see `docs/deploy.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackplaneConfig {
+    /// `redis://host:port/db` (or `rediss://` with TLS-enabled builds).
+    pub redis_url: String,
+    /// Prefix of every key and channel, so several deployments can share one Redis.
+    pub key_prefix: String,
+    /// How often this instance proves its members alive; a dead instance's members expire
+    /// `3 x heartbeat + resume_grace` after its last beat.
+    pub heartbeat: Duration,
+    /// Longest a single Redis request may take before the client hears `unavailable`.
+    pub op_timeout: Duration,
+}
+
+impl BackplaneConfig {
+    /// Defaults for this Redis URL: prefix `parley:`, 2 s heartbeat, 1 s request timeout.
+    pub fn new(redis_url: impl Into<String>) -> Self {
+        Self {
+            redis_url: redis_url.into(),
+            key_prefix: "parley:".into(),
+            heartbeat: Duration::from_secs(2),
+            op_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
 /// Complete configuration of one signaling server.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServerConfig {
@@ -123,6 +149,9 @@ pub struct ServerConfig {
     pub ice: IceConfig,
     /// Serve the built UI from here (`index.html` fallback).
     pub static_dir: Option<PathBuf>,
+    /// Public mode only: share rooms with other instances through Redis. `None` (the
+    /// default) keeps every room in this process; device servers ignore it.
+    pub backplane: Option<BackplaneConfig>,
 }
 
 impl ServerConfig {
@@ -134,6 +163,7 @@ impl ServerConfig {
             limits: Limits::default(),
             ice: IceConfig::none(),
             static_dir: None,
+            backplane: None,
         }
     }
 

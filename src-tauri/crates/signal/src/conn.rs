@@ -72,7 +72,10 @@ pub(crate) async fn run(mut socket: WebSocket, shared: Arc<Shared>, ip: IpAddr) 
                     continue;
                 };
                 match decode_client(&text) {
-                    Ok(msg) => dispatch(&shared, conn, ip, msg),
+                    Ok(msg) => match &shared.backplane {
+                        Some(bp) => bp.handle(&shared, conn, ip, msg).await,
+                        None => dispatch(&shared, conn, ip, msg),
+                    },
                     Err(err) => shared.reject(conn, err.code(), err.to_string()),
                 }
             }
@@ -103,6 +106,9 @@ pub(crate) async fn run(mut socket: WebSocket, shared: Arc<Shared>, ip: IpAddr) 
             socket.send(Message::Close(Some(frame))),
         )
         .await;
+    }
+    if let Some(bp) = &shared.backplane {
+        bp.disconnect(conn).await;
     }
     shared.unregister(conn, ip);
 }

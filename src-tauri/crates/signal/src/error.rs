@@ -12,4 +12,7 @@ pub enum SignalError {
     /// The server task panicked or was cancelled.
     #[error("server task ended abnormally: {0}")]
     Task(String),
+    /// Shared mode could not be set up (e.g. a malformed Redis URL).
+    #[error("backplane setup failed: {0}")]
+    Backplane(String),
 }

@@ -95,7 +95,7 @@ async fn websocket(
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    let text = shared.metrics.render(shared.room_count());
+    let text = shared.metrics_text();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 

@@ -18,6 +18,7 @@
 //! # }
 //! ```
 
+mod backplane;
 mod config;
 mod conn;
 mod error;
@@ -29,7 +30,7 @@ mod server;
 mod shared;
 mod turn;
 
-pub use config::{CAPACITY_RANGE, IceConfig, Limits, Mode, ServerConfig};
+pub use config::{BackplaneConfig, CAPACITY_RANGE, IceConfig, Limits, Mode, ServerConfig};
 pub use error::SignalError;
 pub use server::{
     ServerHandle, router, serve, serve_tls, spawn, spawn_tls, tls_config_from_pem,

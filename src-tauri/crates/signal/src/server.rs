@@ -57,14 +57,15 @@ impl ServerHandle {
 
     /// The `/metrics` text.
     pub fn metrics_text(&self) -> String {
-        self.shared.metrics.render(self.shared.room_count())
+        self.shared.metrics_text()
     }
 }
 
 /// The routes of a server with this configuration, for embedding in another axum app.
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so per-IP limits see
 /// client addresses (without it all clients count as one address). Reservations of dropped
-/// peers are released lazily when this router is used alone (no sweeper task runs).
+/// peers are released lazily when this router is used alone (no sweeper task runs). Always
+/// single-instance: `config.backplane` needs the background tasks of [`spawn`].
 pub fn router(config: ServerConfig) -> Router {
     routes(Shared::new(config))
 }
@@ -87,9 +88,10 @@ pub fn spawn(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(ServerHandle, JoinHandle<Result<(), SignalError>>), SignalError> {
     let local_addr = listener.local_addr()?;
-    let shared = Shared::new(config);
+    let shared = Shared::with_backplane(config)?;
     let app = routes(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let sweeper = tokio::spawn(sweep_forever(shared.clone()));
+    let background = crate::backplane::start_tasks(&shared);
     let on_stop = shared.clone();
     let stopped = shared.clone();
     let task = tokio::spawn(async move {
@@ -101,6 +103,7 @@ pub fn spawn(
             .await;
         stopped.drained(stopped.config.limits.shutdown_grace).await;
         sweeper.abort();
+        background.iter().for_each(JoinHandle::abort);
         result.map_err(SignalError::Io)
     });
     Ok((ServerHandle { shared, local_addr }, task))
@@ -114,7 +117,7 @@ pub fn spawn_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(ServerHandle, JoinHandle<Result<(), SignalError>>), SignalError> {
     let local_addr = listener.local_addr()?;
-    let shared = Shared::new(config);
+    let shared = Shared::with_backplane(config)?;
     let app = routes(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let server = axum_server::from_tcp_rustls(
@@ -123,6 +126,7 @@ pub fn spawn_tls(
     )?
     .handle(handle.clone());
     let sweeper = tokio::spawn(sweep_forever(shared.clone()));
+    let background = crate::backplane::start_tasks(&shared);
     let on_stop = shared.clone();
     let grace = shared.config.limits.shutdown_grace;
     tokio::spawn(async move {
@@ -135,6 +139,7 @@ pub fn spawn_tls(
         let result = server.serve(app).await;
         stopped.drained(grace).await;
         sweeper.abort();
+        background.iter().for_each(JoinHandle::abort);
         result.map_err(SignalError::Io)
     });
     Ok((ServerHandle { shared, local_addr }, task))

@@ -10,7 +10,9 @@ use axum::extract::ws::Utf8Bytes;
 use parley_protocol::{DeviceInfo, ErrorCode, ServerMessage};
 use tokio::sync::Notify;
 
+use crate::backplane::Backplane;
 use crate::config::{Mode, ServerConfig};
+use crate::error::SignalError;
 use crate::hub::{ConnId, Effect, Hub, HubConfig, Now, Policy};
 use crate::limits::IpTable;
 use crate::metrics::{Metrics, ServerClose};
@@ -109,6 +111,8 @@ pub(crate) struct Shared {
     pub(crate) ips: Mutex<IpTable>,
     pub(crate) metrics: Metrics,
     pub(crate) device_info: RwLock<Option<DeviceInfo>>,
+    /// Shared mode (public rooms in Redis); `None` runs every room through the hub.
+    pub(crate) backplane: Option<Backplane>,
     pub(crate) shutting_down: AtomicBool,
     next_conn: AtomicU64,
     live: AtomicUsize,
@@ -116,7 +120,26 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// A single-instance server: every room in this process's hub.
     pub(crate) fn new(config: ServerConfig) -> Arc<Self> {
+        Self::build(config, None)
+    }
+
+    /// Like [`Shared::new`], in shared mode when the configuration asks for it (public
+    /// mode with a backplane; a device server never uses one).
+    pub(crate) fn with_backplane(config: ServerConfig) -> Result<Arc<Self>, SignalError> {
+        let backplane = match (&config.mode, &config.backplane) {
+            (Mode::Public { capacity }, Some(bp)) => Some(Backplane::new(
+                bp,
+                (*capacity).clamp(2, 8),
+                config.limits.resume_grace,
+            )?),
+            _ => None,
+        };
+        Ok(Self::build(config, backplane))
+    }
+
+    fn build(config: ServerConfig, backplane: Option<Backplane>) -> Arc<Self> {
         let (policy, info) = match &config.mode {
             Mode::Public { capacity } => (
                 Policy::Public {
@@ -146,6 +169,7 @@ impl Shared {
             ips: Mutex::new(IpTable::default()),
             metrics: Metrics::default(),
             device_info: RwLock::new(info),
+            backplane,
             shutting_down: AtomicBool::new(false),
             next_conn: AtomicU64::new(1),
             live: AtomicUsize::new(0),
@@ -184,6 +208,36 @@ impl Shared {
         let mut core = lock(&self.core);
         let effects = core.hub.handle(conn, msg, Now::current());
         self.apply(&mut core, effects);
+    }
+
+    /// Sends one message to `conn` (shared mode, where the hub does not speak).
+    pub(crate) fn send(&self, conn: ConnId, msg: ServerMessage) {
+        let mut core = lock(&self.core);
+        self.apply(&mut core, vec![Effect::Send(conn, msg)]);
+    }
+
+    /// Queues an already encoded frame for `conn` (shared mode: relayed between instances).
+    pub(crate) fn push_text(&self, conn: ConnId, text: String) {
+        let core = lock(&self.core);
+        let Some(outbox) = core.outboxes.get(&conn) else {
+            return;
+        };
+        self.metrics.messages_out.fetch_add(1, Relaxed);
+        if !outbox.push(text.into(), self.config.limits.queue_depth) {
+            self.metrics.closed(ServerClose::SlowConsumer);
+        }
+    }
+
+    /// Closes `conn` after what is queued for it.
+    pub(crate) fn close(&self, conn: ConnId) {
+        if let Some(outbox) = lock(&self.core).outboxes.get(&conn) {
+            outbox.close(CLOSE_NORMAL, "closed by server");
+        }
+    }
+
+    /// Software name and version for `welcome`.
+    pub(crate) fn server_name(&self) -> String {
+        concat!("parley/", env!("CARGO_PKG_VERSION")).to_owned()
     }
 
     /// Tells `conn` its frame was refused.
@@ -242,6 +296,15 @@ impl Shared {
         }
         let limits = &self.config.limits;
         lock(&self.ips).sweep(limits.join_window, std::time::Instant::now());
+    }
+
+    /// The `/metrics` text, with the backplane's health in shared mode.
+    pub(crate) fn metrics_text(&self) -> String {
+        let mut text = self.metrics.render(self.room_count());
+        if let Some(bp) = &self.backplane {
+            bp.render_metrics(&mut text);
+        }
+        text
     }
 
     /// Number of rooms (for metrics).

@@ -3,7 +3,7 @@
 //! out. Socket tasks drive one shared [`Hub`]; tests and the property test drive it directly.
 
 mod device;
-mod ids;
+pub(crate) mod ids;
 mod invariants;
 mod public;
 mod rooms;
@@ -25,13 +25,13 @@ use crate::config::IceConfig;
 pub type ConnId = u64;
 
 /// Symbols in a peer id (60 bits).
-const PEER_ID_LEN: usize = 12;
+pub(crate) const PEER_ID_LEN: usize = 12;
 /// Symbols in a resume token (130 bits).
-const RESUME_TOKEN_LEN: usize = 26;
+pub(crate) const RESUME_TOKEN_LEN: usize = 26;
 /// Symbols in a knock id.
 const KNOCK_ID_LEN: usize = 10;
 /// Tries to find a free code before giving up with `unavailable`.
-const CODE_TRIES: usize = 8;
+pub(crate) const CODE_TRIES: usize = 8;
 
 /// The time an input happens at: monotonic for grace periods, wall clock for TURN expiry.
 #[derive(Clone, Copy, Debug)]
