@@ -63,7 +63,11 @@ test-app: build ## the desktop app under Xvfb: window, UI, device server, clean 
 test-nat: build ## NAT lab: calls across nftables NATs via STUN/TURN (coturn), in namespaces
 	@if [ -x tests/nat/run.sh ]; then tests/nat/run.sh; fi
 
-test: test-deps lint test-rust test-ui test-e2e test-app test-lan test-nat ## everything CI runs
+.PHONY: test-native
+test-native: build ## native engine (GStreamer webrtcbin) calling Chromium through parley-server
+	@if [ -x tests/native/run.sh ]; then tests/native/run.sh; fi
+
+test: test-deps lint test-rust test-ui test-e2e test-app test-lan test-nat test-native ## everything CI runs
 	@echo "make test: all suites passed"
 
 clean:

@@ -322,6 +322,9 @@ pub(crate) async fn run(args: Args) -> Result<(), String> {
         }
     };
     let _ = sig.send(&ClientMessage::Leave {}).await;
+    // Nobody reads engine events any more: dropping the receiver releases any GStreamer
+    // thread waiting to hand one over, so the pipeline can stop.
+    drop(events);
     pc.close();
     result
 }

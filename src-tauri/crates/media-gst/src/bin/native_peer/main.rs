@@ -10,8 +10,6 @@ mod call;
 mod files;
 mod signaling;
 
-use std::process::ExitCode;
-
 use serde_json::json;
 
 /// Prints one report line.
@@ -20,7 +18,7 @@ pub(crate) fn report(value: serde_json::Value) {
 }
 
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn main() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -31,14 +29,17 @@ async fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!("parley-native-peer: {e}\n{}", args::USAGE);
-            return ExitCode::from(2);
+            std::process::exit(2);
         }
     };
-    match call::run(args).await {
-        Ok(()) => ExitCode::SUCCESS,
+    let code = match call::run(args).await {
+        Ok(()) => 0,
         Err(e) => {
             report(json!({ "event": "error", "message": e }));
-            ExitCode::FAILURE
+            1
         }
-    }
+    };
+    report(json!({ "event": "exit", "code": code }));
+    // The stdin reader is a blocking thread the runtime would wait for on shutdown.
+    std::process::exit(code)
 }
