@@ -21,19 +21,8 @@ const summary = (xs) => `p50 ${quantile(xs, 0.5)} · p90 ${quantile(xs, 0.9)} ·
  * @param {import("playwright-core").Page} page
  */
 async function reloadOnline(page) {
-  const welcomed = new Promise((resolve) => {
-    page.once("websocket", (ws) => ws.on("framereceived", (f) => String(f.payload).includes('"welcome"') && resolve(null)));
-  });
   await page.reload();
-  let timer;
-  const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error("no welcome within 20 s")), 20_000);
-  });
-  try {
-    await Promise.race([welcomed, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await page.waitForFunction(() => /** @type {any} */ (window).__natWelcomed === true, null, { timeout: 20_000, polling: 50 });
 }
 
 /**

@@ -1,12 +1,14 @@
 // NAT lab scenarios (issue 7): two homes behind nftables NATs call each other by room code
 // through parley-server and coturn on a namespace "internet". Each test builds its own lab.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { byId, createRoom, joinRoom, waitAttr, waitFramesAdvance } from "../../ui/e2e/lib/ui.mjs";
 import { callStats, roomCall, videoElementState, waitPath, waitStallAndRecovery, WAIT_MS } from "./lib/calls.mjs";
-import { configDir, Lab, repoRoot, waitFor } from "./lib/lab.mjs";
+import { configDir, fill, Lab, repoRoot, serverBinary, waitFor } from "./lib/lab.mjs";
 
 /**
  * Runs `body` with a started lab and two parties; cleans up and dumps logs on failure.
@@ -160,6 +162,25 @@ test("5. a home's public address changes mid-call: ICE restart recovers", async 
       await waitFor(async () => ((await callStats(p.page))?.framesDecoded ?? 0) > s.framesDecoded + 15, `${p.name} decoding`, WAIT_MS);
     }
   });
+});
+
+test("the systemd units of deploy.md pass systemd-analyze verify", (t) => {
+  if (spawnSync("which", ["systemd-analyze"]).status !== 0) {
+    t.skip("systemd-analyze not installed");
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "parley-units-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const vars = {
+    BIN_DIR: dirname(serverBinary()), PUBLIC_IP: "10.77.0.1", PUBLIC_HOST: "10.77.0.1", UI_DIR: dir,
+    CERT: join(dir, "cert.pem"), KEY: join(dir, "key.pem"), CONFIG: join(dir, "turnserver.conf"),
+  };
+  for (const unit of ["parley-server.service", "coturn.service"]) {
+    writeFileSync(join(dir, unit), fill(readFileSync(join(configDir, unit), "utf8"), vars));
+    const res = spawnSync("systemd-analyze", ["verify", join(dir, unit)], { encoding: "utf8", timeout: 30_000 });
+    assert.equal(res.status, 0, `${unit}: ${res.stderr}`);
+    assert.equal(res.stderr.trim(), "", `${unit} verifies without warnings`);
+  }
 });
 
 test("deploy.md shows the lab's configs verbatim", () => {

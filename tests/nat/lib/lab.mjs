@@ -327,6 +327,12 @@ export class Lab {
     });
     this.closers.push(() => context.close().catch(() => {}));
     await context.addInitScript({ content: probeSource });
+    // Marks the page once its signaling session got `welcome` (the bench clicks only after it).
+    await context.addInitScript({
+      content: `(() => { const WS = window.WebSocket; window.WebSocket = class extends WS {
+        constructor(...a) { super(...a); this.addEventListener("message", (e) => {
+          if (typeof e.data === "string" && e.data.includes('"welcome"')) window.__natWelcomed = true; }); } }; })();`,
+    });
     const page = context.pages()[0] ?? (await context.newPage());
     /** @type {string[]} */
     const lines = [];
