@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help deps test-deps ui-deps ui build build-tests run test lint fmt protocol-ts \
+.PHONY: help deps test-deps ui-deps ui build build-tests run bundle test lint fmt protocol-ts \
         test-rust test-ui test-e2e test-lan clean
 
 help: ## list targets
@@ -21,7 +21,9 @@ test-deps: ## install what the tests also need (Chromium, Xvfb, coturn, avahi, R
 ui-deps:
 	@if [ -f ui/package.json ]; then \
 	  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
-	    cd ui && npm ci --no-audit --no-fund; fi; fi
+	    cd ui && npm install --no-audit --no-fund; fi; fi
+# `npm install`, not `npm ci`: the lock file cannot list @tauri-apps/cli's binaries for other
+# platforms (the registry here serves only this platform's), and `npm ci` refuses such a lock.
 
 ui: ui-deps ## build the UI into ui/dist
 	@if [ -f ui/package.json ]; then cd ui && npm run build; else mkdir -p ui/dist; fi
@@ -31,6 +33,9 @@ build: ui ## build every binary (debug)
 
 run: deps build ## build and launch Parley
 	@scripts/run.sh
+
+bundle: deps ui ## release .deb of the app (under target/release/bundle/deb)
+	ui/node_modules/.bin/tauri build --bundles deb
 
 fmt: ## format Rust and UI sources
 	$(CARGO) fmt --all
