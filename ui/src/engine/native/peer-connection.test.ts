@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import type { NativeBridge, NativeEvent } from "./bridge";
+import { NativeMessageEvent } from "./data-channel";
+import { NativePeerConnection } from "./peer-connection";
+
+/** The Rust side as the adapter sees it: records commands, answers like the engine. */
+function fakeBridge() {
+  const calls: Array<{ command: string; args: Record<string, unknown> }> = [];
+  let emit: (ev: NativeEvent) => void = () => {};
+  const bridge: NativeBridge = {
+    async invoke<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+      calls.push({ command, args });
+      const answers: Record<string, unknown> = {
+        native_create: 7,
+        native_set_local_auto: { type: "offer", sdp: "v=0\r\na=fingerprint:sha-256 AA\r\n" },
+        native_stats: [{ id: "in-v", type: "inbound-rtp", kind: "video", framesDecoded: 42 }],
+        native_send_text: 0,
+        native_send_binary: 0,
+      };
+      return answers[command] as T;
+    },
+    channel(handler) {
+      emit = handler;
+      return "__CHANNEL__:1";
+    },
+  };
+  return { bridge, calls, emit: (ev: NativeEvent) => emit(ev) };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe("NativePeerConnection", () => {
+  it("offers through the engine and tracks signaling state", async () => {
+    const { bridge, calls } = fakeBridge();
+    const pc = new NativePeerConnection(bridge, { iceServers: [] });
+    await pc.setLocalDescription();
+    expect(pc.localDescription?.type).toBe("offer");
+    expect(pc.signalingState).toBe("have-local-offer");
+    await pc.setRemoteDescription({ type: "answer", sdp: "v=0\r\n" });
+    expect(pc.signalingState).toBe("stable");
+    expect(pc.currentRemoteDescription?.sdp).toBe("v=0\r\n");
+    expect(calls.map((c) => c.command)).toEqual(["native_create", "native_set_local_auto", "native_set_remote"]);
+    expect(calls[1]?.args.pc).toBe(7);
+  });
+
+  it("passes ICE restarts to the next offer and null candidates as end-of-candidates", async () => {
+    const { bridge, calls } = fakeBridge();
+    const pc = new NativePeerConnection(bridge, {});
+    let needed = 0;
+    pc.addEventListener("negotiationneeded", () => needed++);
+    pc.restartIce();
+    expect(needed).toBe(1);
+    await pc.setLocalDescription();
+    await pc.addIceCandidate(undefined);
+    expect(calls.find((c) => c.command === "native_set_local_auto")?.args.iceRestart).toBe(true);
+    expect(calls.find((c) => c.command === "native_add_candidate")?.args.candidate).toBeNull();
+  });
+
+  it("turns engine events into RTCPeerConnection events", async () => {
+    const { bridge, emit } = fakeBridge();
+    const pc = new NativePeerConnection(bridge, {});
+    const seen: string[] = [];
+    pc.addEventListener("icecandidate", (e) => {
+      const c = (e as Event & { candidate: { toJSON(): RTCIceCandidateInit } | null }).candidate;
+      seen.push(c ? `cand:${c.toJSON().candidate}` : "cand:end");
+    });
+    pc.addEventListener("connectionstatechange", () => seen.push(`conn:${pc.connectionState}`));
+    emit({ type: "candidate", candidate: { candidate: "candidate:1 1 UDP 1 192.0.2.2 5000 typ host", sdpMLineIndex: 0 } });
+    emit({ type: "candidate", candidate: null });
+    emit({ type: "connectionState", state: "connected" });
+    expect(seen).toEqual(["cand:candidate:1 1 UDP 1 192.0.2.2 5000 typ host", "cand:end", "conn:connected"]);
+    const stats = await pc.getStats();
+    const entries: unknown[] = [];
+    stats.forEach((v) => entries.push(v));
+    expect(entries).toEqual([{ id: "in-v", type: "inbound-rtp", kind: "video", framesDecoded: 42 }]);
+  });
+
+  it("moves chat text and file bytes over negotiated channels", async () => {
+    const { bridge, calls, emit } = fakeBridge();
+    const pc = new NativePeerConnection(bridge, {});
+    const chat = pc.createDataChannel("chat", { negotiated: true, id: 0 });
+    const files = pc.createDataChannel("files", { negotiated: true, id: 1 });
+    const got: Array<string | ArrayBuffer> = [];
+    files.addEventListener("message", (e) => got.push((e as unknown as NativeMessageEvent).data));
+    let opened = false;
+    chat.addEventListener("open", () => (opened = true));
+    emit({ type: "channelOpen", id: 0 });
+    emit({ type: "channelOpen", id: 1 });
+    expect(opened).toBe(true);
+    expect(chat.readyState).toBe("open");
+    chat.send('{"t":"chat"}');
+    files.send(new Uint8Array([1, 2, 3]));
+    emit({ type: "channelBinary", id: 1, base64: "AQID" });
+    emit({ type: "channelText", id: 1, text: '{"t":"end"}' });
+    await flush();
+    expect(calls.find((c) => c.command === "native_send_text")?.args).toMatchObject({ pc: 7, channel: 0, text: '{"t":"chat"}' });
+    expect(calls.find((c) => c.command === "native_send_binary")?.args).toMatchObject({ channel: 1, base64: "AQID" });
+    expect(new Uint8Array(got[0] as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3]));
+    expect(got[1]).toBe('{"t":"end"}');
+  });
+});

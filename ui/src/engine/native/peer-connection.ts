@@ -1,0 +1,242 @@
+/**
+ * `RTCPeerConnection`'s shape (the subset in ../peer.ts) over the app's native GStreamer engine.
+ * Capture and playback happen in the engine; the browser tracks handed to `addTrack` only say
+ * what to send (`replaceTrack(null)` pauses video, `enabled = false` mutes audio). Remote video
+ * arrives as JPEG frames painted on a canvas whose captured stream is the remote track.
+ */
+import type { PeerConnectionFactory, PeerConnectionLike } from "../peer";
+import { type NativeBridge, type NativeEvent, fromBase64 } from "./bridge";
+import { NativeDataChannel } from "./data-channel";
+
+type Desc = RTCSessionDescriptionInit & { type: RTCSdpType; sdp: string };
+
+function description(d: Desc): RTCSessionDescription {
+  return { type: d.type, sdp: d.sdp, toJSON: () => ({ type: d.type, sdp: d.sdp }) } as RTCSessionDescription;
+}
+
+function candidateEvent(init: RTCIceCandidateInit | null): Event {
+  const candidate = init ? { ...init, toJSON: () => init } : null;
+  return Object.assign(new Event("icecandidate"), { candidate });
+}
+
+/** A sender as calls use it: the track, and `replaceTrack`. */
+interface NativeSender {
+  track: MediaStreamTrack | null;
+  replaceTrack(track: MediaStreamTrack | null): Promise<void>;
+}
+
+/** One peer connection on the native engine. */
+export class NativePeerConnection extends EventTarget {
+  connectionState: RTCPeerConnectionState = "new";
+  iceConnectionState: RTCIceConnectionState = "new";
+  signalingState: RTCSignalingState = "stable";
+  localDescription: RTCSessionDescription | null = null;
+  remoteDescription: RTCSessionDescription | null = null;
+  currentRemoteDescription: RTCSessionDescription | null = null;
+  readonly sctp = null;
+  private readonly id: Promise<number>;
+  private readonly channels = new Map<number, NativeDataChannel>();
+  private readonly senders: NativeSender[] = [];
+  private iceRestart = false;
+  private canvas: HTMLCanvasElement | null = null;
+  private painting = false;
+
+  constructor(
+    private readonly bridge: NativeBridge,
+    config: RTCConfiguration,
+  ) {
+    super();
+    this.id = bridge.invoke<number>("native_create", {
+      iceServers: config.iceServers ?? [],
+      events: bridge.channel((ev) => this.onEvent(ev)),
+    });
+    this.id.catch((err: unknown) => this.fail(err));
+  }
+
+  private async call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+    const pc = await this.id;
+    return this.bridge.invoke<T>(command, { pc, ...args });
+  }
+
+  /** Negotiated channels only (`{ negotiated: true, id }`), which is all calls create. */
+  createDataChannel(label: string, init: RTCDataChannelInit = {}): RTCDataChannel {
+    const id = init.id ?? this.channels.size;
+    const ch = new NativeDataChannel((command, args) => this.call<number>(command, { channel: id, ...args }), label, id);
+    this.channels.set(id, ch);
+    void this.call("native_create_channel", { label, channel: id, ordered: init.ordered ?? true }).catch((err: unknown) =>
+      this.fail(err),
+    );
+    return ch as unknown as RTCDataChannel;
+  }
+
+  addTrack(track: MediaStreamTrack, ..._streams: MediaStream[]): RTCRtpSender {
+    const kind = track.kind === "audio" ? "audio" : "video";
+    const sender: NativeSender = {
+      track,
+      replaceTrack: async (next) => {
+        sender.track = next;
+        if (next && kind === "audio") this.watchMute(next);
+        await this.call("native_set_sending", { kind, on: next !== null && next.enabled });
+      },
+    };
+    if (kind === "audio") this.watchMute(track);
+    this.senders.push(sender);
+    void this.call("native_set_sending", { kind, on: true });
+    return sender as unknown as RTCRtpSender;
+  }
+
+  /** Mute is `track.enabled = false` in the UI: mirror it into the engine. */
+  private watchMute(track: MediaStreamTrack): void {
+    let enabled = track.enabled;
+    Object.defineProperty(track, "enabled", {
+      configurable: true,
+      get: () => enabled,
+      set: (v: boolean) => {
+        enabled = v;
+        void this.call("native_set_sending", { kind: "audio", on: v });
+      },
+    });
+  }
+
+  getSenders(): RTCRtpSender[] {
+    return this.senders as unknown as RTCRtpSender[];
+  }
+
+  async setLocalDescription(desc?: RTCSessionDescriptionInit): Promise<void> {
+    let d: Desc;
+    if (desc?.type && desc.sdp) {
+      d = { type: desc.type, sdp: desc.sdp };
+      await this.call("native_set_local", { description: d });
+    } else {
+      const iceRestart = this.iceRestart;
+      this.iceRestart = false;
+      d = await this.call<Desc>("native_set_local_auto", { iceRestart });
+    }
+    this.localDescription = description(d);
+    this.setSignaling(d.type === "offer" ? "have-local-offer" : "stable");
+    if (d.type === "answer" && this.remoteDescription) this.currentRemoteDescription = this.remoteDescription;
+  }
+
+  async setRemoteDescription(desc: RTCSessionDescriptionInit): Promise<void> {
+    if (!desc.type || desc.sdp === undefined) throw new TypeError("description needs type and sdp");
+    const d: Desc = { type: desc.type, sdp: desc.sdp };
+    await this.call("native_set_remote", { description: d });
+    this.remoteDescription = description(d);
+    if (d.type === "answer") this.currentRemoteDescription = this.remoteDescription;
+    this.setSignaling(d.type === "offer" ? "have-remote-offer" : "stable");
+  }
+
+  async addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
+    await this.call("native_add_candidate", { candidate: candidate?.candidate ? candidate : null });
+  }
+
+  restartIce(): void {
+    this.iceRestart = true;
+    this.dispatchEvent(new Event("negotiationneeded"));
+  }
+
+  async getStats(): Promise<RTCStatsReport> {
+    const records = await this.call<Array<Record<string, unknown>>>("native_stats");
+    const map = new Map<string, unknown>();
+    for (const r of records) map.set(typeof r.id === "string" ? r.id : String(map.size), r);
+    return map as unknown as RTCStatsReport;
+  }
+
+  close(): void {
+    if (this.connectionState === "closed") return;
+    this.connectionState = "closed";
+    this.signalingState = "closed";
+    for (const ch of this.channels.values()) ch.closedByEngine();
+    void this.call("native_close").catch(() => {});
+  }
+
+  private setSignaling(state: RTCSignalingState): void {
+    if (this.signalingState === state) return;
+    this.signalingState = state;
+    this.dispatchEvent(new Event("signalingstatechange"));
+  }
+
+  private fail(err: unknown): void {
+    console.warn("parley: native engine", err);
+    this.connectionState = "failed";
+    this.dispatchEvent(new Event("connectionstatechange"));
+  }
+
+  private onEvent(ev: NativeEvent): void {
+    if (this.connectionState === "closed") return;
+    switch (ev.type) {
+      case "candidate":
+        this.dispatchEvent(candidateEvent(ev.candidate));
+        return;
+      case "connectionState":
+        this.connectionState = ev.state;
+        this.dispatchEvent(new Event("connectionstatechange"));
+        return;
+      case "iceConnectionState":
+        this.iceConnectionState = ev.state;
+        this.dispatchEvent(new Event("iceconnectionstatechange"));
+        return;
+      case "signalingState":
+        this.setSignaling(ev.state);
+        return;
+      case "negotiationNeeded":
+        this.dispatchEvent(new Event("negotiationneeded"));
+        return;
+      case "track":
+        // Remote audio plays in the engine; remote video becomes a track on the first frame.
+        return;
+      case "channelOpen":
+        this.channels.get(ev.id)?.opened();
+        return;
+      case "channelClosed":
+        this.channels.get(ev.id)?.closedByEngine();
+        return;
+      case "channelText":
+        this.channels.get(ev.id)?.message(ev.text);
+        return;
+      case "channelBinary":
+        this.channels.get(ev.id)?.message(fromBase64(ev.base64));
+        return;
+      case "channelBufferedAmountLow":
+        this.channels.get(ev.id)?.buffered(ev.bufferedAmount);
+        return;
+      case "frame":
+        void this.paint(ev.jpegBase64, ev.width, ev.height);
+        return;
+      case "error":
+        console.warn(`parley: native engine ${ev.code}: ${ev.message}`);
+        return;
+    }
+  }
+
+  private async paint(jpegBase64: string, width: number, height: number): Promise<void> {
+    if (this.painting || typeof document === "undefined") return; // drop frames while busy
+    this.painting = true;
+    try {
+      const bitmap = await createImageBitmap(new Blob([fromBase64(jpegBase64)], { type: "image/jpeg" }));
+      let canvas = this.canvas;
+      if (!canvas) {
+        canvas = document.createElement("canvas");
+        canvas.width = width;
+        canvas.height = height;
+        this.canvas = canvas;
+        const stream = canvas.captureStream(30);
+        const track = stream.getVideoTracks()[0];
+        if (track) this.dispatchEvent(Object.assign(new Event("track"), { track, streams: [stream] }));
+      }
+      if (canvas.width !== width || canvas.height !== height) {
+        canvas.width = width;
+        canvas.height = height;
+      }
+      canvas.getContext("2d")?.drawImage(bitmap, 0, 0);
+      bitmap.close();
+    } finally {
+      this.painting = false;
+    }
+  }
+}
+
+/** The factory calls use, bound to a bridge. */
+export function nativeFactory(bridge: NativeBridge): PeerConnectionFactory {
+  return (config) => new NativePeerConnection(bridge, config) as unknown as PeerConnectionLike;
+}
