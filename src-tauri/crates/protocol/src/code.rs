@@ -109,7 +109,14 @@ mod tests {
 
     #[test]
     fn parse_rejects_wrong_length_and_symbols() {
-        for bad in ["", "7K3Q-H2M", "7K3Q-H2MXX", "7K3Q-H2MU", "7K3Q_H2MX", "７K3Q-H2MX"] {
+        for bad in [
+            "",
+            "7K3Q-H2M",
+            "7K3Q-H2MXX",
+            "7K3Q-H2MU",
+            "7K3Q_H2MX",
+            "７K3Q-H2MX",
+        ] {
             assert!(RoomCode::parse(bad).is_none(), "{bad:?} should be rejected");
         }
     }

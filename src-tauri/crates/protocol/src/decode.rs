@@ -104,15 +104,30 @@ mod tests {
 
     #[test]
     fn sorts_failures_by_what_the_peer_did_wrong() {
-        assert_eq!(decode_client("{nope").unwrap_err().code(), ErrorCode::BadJson);
-        assert_eq!(decode_client("[1]").unwrap_err().code(), ErrorCode::BadMessage);
-        assert_eq!(decode_client(r#"{"type":3}"#).unwrap_err().code(), ErrorCode::BadMessage);
+        assert_eq!(
+            decode_client("{nope").unwrap_err().code(),
+            ErrorCode::BadJson
+        );
+        assert_eq!(
+            decode_client("[1]").unwrap_err().code(),
+            ErrorCode::BadMessage
+        );
+        assert_eq!(
+            decode_client(r#"{"type":3}"#).unwrap_err().code(),
+            ErrorCode::BadMessage
+        );
         assert_eq!(
             decode_client(r#"{"type":"teleport"}"#).unwrap_err(),
             DecodeError::UnknownType("teleport".into())
         );
-        assert_eq!(decode_client(r#"{"type":"join"}"#).unwrap_err().code(), ErrorCode::BadMessage);
-        let big = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(MAX_FRAME_BYTES));
+        assert_eq!(
+            decode_client(r#"{"type":"join"}"#).unwrap_err().code(),
+            ErrorCode::BadMessage
+        );
+        let big = format!(
+            r#"{{"type":"ping","pad":"{}"}}"#,
+            "x".repeat(MAX_FRAME_BYTES)
+        );
         assert_eq!(decode_client(&big).unwrap_err().code(), ErrorCode::TooLarge);
     }
 
@@ -121,9 +136,13 @@ mod tests {
         let msg = decode_client(r#"{"type":"signal","to":"p1","data":{"sdp":"x"},"extra":1}"#);
         assert_eq!(
             msg.unwrap(),
-            ClientMessage::Signal { to: PeerId("p1".into()), data: serde_json::json!({"sdp":"x"}) }
+            ClientMessage::Signal {
+                to: PeerId("p1".into()),
+                data: serde_json::json!({"sdp":"x"})
+            }
         );
-        let joined = decode_server(r#"{"type":"joined","code":"abcd-efgh","peers":[],"capacity":2}"#);
+        let joined =
+            decode_server(r#"{"type":"joined","code":"abcd-efgh","peers":[],"capacity":2}"#);
         assert_eq!(
             joined.unwrap(),
             ServerMessage::Joined {

@@ -24,9 +24,15 @@ pub fn typescript_bindings() -> String {
     let mut out = String::from(
         "// Generated from src-tauri/crates/protocol by `make protocol-ts`. Do not edit.\n\n",
     );
-    out.push_str(&format!("export const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n"));
-    out.push_str(&format!("export const MAX_FRAME_BYTES = {MAX_FRAME_BYTES};\n"));
-    out.push_str(&format!("export const ROOM_CODE_ALPHABET = \"{alphabet}\";\n"));
+    out.push_str(&format!(
+        "export const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n"
+    ));
+    out.push_str(&format!(
+        "export const MAX_FRAME_BYTES = {MAX_FRAME_BYTES};\n"
+    ));
+    out.push_str(&format!(
+        "export const ROOM_CODE_ALPHABET = \"{alphabet}\";\n"
+    ));
     out.push_str(&format!("export const ROOM_CODE_LEN = {ROOM_CODE_LEN};\n"));
     out.push_str("/** A room code, shown as XXXX-XXXX. */\nexport type RoomCode = string;\n");
     for decl in decls {

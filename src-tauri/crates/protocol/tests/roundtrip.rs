@@ -10,21 +10,41 @@ fn peer(s: &str) -> PeerId {
 
 fn client_samples() -> Vec<ClientMessage> {
     vec![
-        ClientMessage::Hello { version: PROTOCOL_VERSION, token: Some("t".into()), resume: None },
+        ClientMessage::Hello {
+            version: PROTOCOL_VERSION,
+            token: Some("t".into()),
+            resume: None,
+        },
         ClientMessage::Hello {
             version: 1,
             token: None,
-            resume: Some(Resume { peer_id: peer("p"), token: "r".into() }),
+            resume: Some(Resume {
+                peer_id: peer("p"),
+                token: "r".into(),
+            }),
         },
         ClientMessage::Create {},
-        ClientMessage::Join { code: "7K3Q-H2MX".into() },
+        ClientMessage::Join {
+            code: "7K3Q-H2MX".into(),
+        },
         ClientMessage::Leave {},
-        ClientMessage::Signal { to: peer("p"), data: json!({"sdp": {"type": "offer"}}) },
+        ClientMessage::Signal {
+            to: peer("p"),
+            data: json!({"sdp": {"type": "offer"}}),
+        },
         ClientMessage::Ping {},
         ClientMessage::Pong {},
-        ClientMessage::Knock { name: "小明".into(), device: "d".into(), media: Media::Video },
-        ClientMessage::Accept { knock: KnockId("k".into()) },
-        ClientMessage::Decline { knock: KnockId("k".into()) },
+        ClientMessage::Knock {
+            name: "小明".into(),
+            device: "d".into(),
+            media: Media::Video,
+        },
+        ClientMessage::Accept {
+            knock: KnockId("k".into()),
+        },
+        ClientMessage::Decline {
+            knock: KnockId("k".into()),
+        },
         ClientMessage::Cancel {},
     ]
 }
@@ -46,14 +66,27 @@ fn server_samples() -> Vec<ServerMessage> {
             owner: false,
             resumed: false,
         },
-        ServerMessage::Created { code: code.clone(), capacity: 2 },
-        ServerMessage::Joined { code, peers: vec![peer("a")], capacity: 2 },
+        ServerMessage::Created {
+            code: code.clone(),
+            capacity: 2,
+        },
+        ServerMessage::Joined {
+            code,
+            peers: vec![peer("a")],
+            capacity: 2,
+        },
         ServerMessage::Full { code: "x".into() },
         ServerMessage::NoSuchRoom { code: "x".into() },
         ServerMessage::PeerJoined { peer: peer("a") },
-        ServerMessage::PeerLeft { peer: peer("a"), reason: LeaveReason::Dropped },
+        ServerMessage::PeerLeft {
+            peer: peer("a"),
+            reason: LeaveReason::Dropped,
+        },
         ServerMessage::Left {},
-        ServerMessage::Signal { from: peer("a"), data: json!("candidate") },
+        ServerMessage::Signal {
+            from: peer("a"),
+            data: json!("candidate"),
+        },
         ServerMessage::Ping {},
         ServerMessage::Pong {},
         ServerMessage::Incoming {
@@ -62,12 +95,21 @@ fn server_samples() -> Vec<ServerMessage> {
             device: "d".into(),
             media: Media::Audio,
         },
-        ServerMessage::Ringing { knock: KnockId("k".into()) },
+        ServerMessage::Ringing {
+            knock: KnockId("k".into()),
+        },
         ServerMessage::Declined {},
         ServerMessage::Unavailable {},
-        ServerMessage::Cancelled { knock: KnockId("k".into()) },
-        ServerMessage::Bye { reason: "shutdown".into() },
-        ServerMessage::Error { code: ErrorCode::RateLimited, message: "slow down".into() },
+        ServerMessage::Cancelled {
+            knock: KnockId("k".into()),
+        },
+        ServerMessage::Bye {
+            reason: "shutdown".into(),
+        },
+        ServerMessage::Error {
+            code: ErrorCode::RateLimited,
+            message: "slow down".into(),
+        },
     ]
 }
 

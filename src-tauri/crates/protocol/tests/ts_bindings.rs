@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 #[test]
 fn checked_in_typescript_matches_the_rust_types() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../ui/src/protocol/generated.ts");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../ui/src/protocol/generated.ts");
     let fresh = parley_protocol::typescript_bindings();
     if std::env::var_os("PARLEY_UPDATE_TS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
