@@ -81,6 +81,11 @@ wait_port() { # port: until something accepts TCP there (15 s at most)
 # idle scenario would otherwise hit.
 start_server() { # name [extra parley-server args...]
   local name=$1; shift
+  local port=$PARLEY_PORT; [[ $name == peerjs ]] && port=$PEERJS_PORT
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "bench-signal: port $port is already in use; set BENCH_PARLEY_PORT / BENCH_PEERJS_PORT" >&2
+    exit 1
+  fi
   case $name in
     parley)
       RUST_LOG=warn "${PRIO[@]}" "$PARLEY" --bind "127.0.0.1:$PARLEY_PORT" "$@" >"$OUT/parley-server.log" 2>&1 &
