@@ -11,6 +11,7 @@ mod idle;
 mod latency;
 mod pairs;
 mod procfs;
+mod spread;
 mod table;
 mod target;
 mod throughput;
@@ -174,6 +175,10 @@ struct Common {
     /// Server address (a loopback address: this generator is for this machine only).
     #[arg(long)]
     server: SocketAddr,
+    /// Further instances sharing rooms with `--server` (shared mode, repeatable): pair
+    /// members are dealt round robin over all of them, so each pair spans two instances.
+    #[arg(long = "also-server")]
+    also_server: Vec<SocketAddr>,
     /// Server process id, for RSS and CPU readings.
     #[arg(long)]
     server_pid: Option<u32>,
@@ -322,6 +327,7 @@ fn pair_plan(common: &Common, relay: &Relay) -> pairs::PairPlan {
     pairs::PairPlan {
         kind: common.kind,
         server: common.server,
+        also: common.also_server.clone(),
         pairs: relay.pairs,
         concurrency: common.concurrency,
         payload: target::candidate_payload(relay.payload),

@@ -31,6 +31,8 @@ pub(crate) struct Pair {
 pub(crate) struct PairPlan {
     pub(crate) kind: Kind,
     pub(crate) server: SocketAddr,
+    /// Further instances (shared mode); see `spread::pair_servers`.
+    pub(crate) also: Vec<SocketAddr>,
     pub(crate) pairs: usize,
     pub(crate) concurrency: usize,
     pub(crate) payload: Value,
@@ -45,14 +47,16 @@ pub(crate) async fn build(plan: &PairPlan) -> Result<Vec<Pair>, LoadError> {
     for index in 0..plan.pairs {
         let (gate, kind, server, payload) =
             (gate.clone(), plan.kind, plan.server, plan.payload.clone());
+        let also = plan.also.clone();
         tasks.spawn(async move {
             let _permit = gate
                 .acquire_owned()
                 .await
                 .map_err(|_| LoadError::Closed("setup".into()))?;
             let source = source_addr(index, 1);
-            let mut a = open(kind, server, source, &client_name("a", index)).await?;
-            let mut b = open(kind, server, source, &client_name("b", index)).await?;
+            let (server_a, server_b) = crate::spread::pair_servers(server, &also, index);
+            let mut a = open(kind, server_a, source, &client_name("a", index)).await?;
+            let mut b = open(kind, server_b, source, &client_name("b", index)).await?;
             pair_up(kind, &mut a, &mut b).await?;
             let mut pair = Pair {
                 a_to_b: Frame::new(kind, &b.id, &payload)?,
