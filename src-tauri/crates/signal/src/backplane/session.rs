@@ -332,9 +332,7 @@ impl Backplane {
         to: &PeerId,
         text: &str,
     ) -> Result<(), Unreachable> {
-        let route = self.store.signal(code, from, to, text).await?;
-        tracing::debug!(conn, ?route, "signal");
-        match route {
+        match self.store.signal(code, from, to, text).await? {
             Route::Published => {}
             Route::Local => {
                 let target = lock(&self.local).peers.get(to).copied();

@@ -63,7 +63,6 @@ async fn subscribe_forever(shared: Arc<Shared>) {
 
 /// `d <peer>\n<frame>` delivers a frame; `k <peer>` means the peer resumed elsewhere.
 fn on_message(shared: &Shared, bp: &Backplane, text: &str) {
-    tracing::debug!(len = text.len(), "backplane message");
     if let Some(rest) = text.strip_prefix("d ") {
         if let Some((peer, frame)) = rest.split_once('\n') {
             bp.deliver(shared, &PeerId(peer.to_owned()), frame.to_owned());
