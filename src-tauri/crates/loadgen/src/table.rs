@@ -65,15 +65,21 @@ pub(crate) fn summary(outcome: &Outcome) -> String {
             sent,
             lost,
             send_lag_p99_us,
+            failed_pairs,
+            first_error,
             ..
         } => format!(
-            "{server}: at {} msg/s p50 {} p99 {} p99.9 {} max {}, {lost} of {sent} lost, send lag p99 {}",
+            "{server}: at {} msg/s p50 {} p99 {} p99.9 {} max {}, {lost} of {sent} lost, send lag p99 {}, {failed_pairs} pairs failed{}",
             thousands(*offered_per_sec),
             millis(*p50_us),
             millis(*p99_us),
             millis(*p999_us),
             millis(*max_us),
-            millis(*send_lag_p99_us)
+            millis(*send_lag_p99_us),
+            first_error
+                .as_ref()
+                .map(|err| format!(" (first: {err})"))
+                .unwrap_or_default()
         ),
     }
 }
@@ -214,10 +220,20 @@ pub(crate) fn render(results: &Path) -> Result<String, LoadError> {
     row(
         "Latency run: delivered / sent",
         &|s| match find(s, "latency")? {
-            Outcome::Latency { sent, received, .. } => Some(format!(
-                "{} / {}",
+            Outcome::Latency {
+                sent,
+                received,
+                failed_pairs,
+                ..
+            } => Some(format!(
+                "{} / {}{}",
                 thousands(*received as f64),
-                thousands(*sent as f64)
+                thousands(*sent as f64),
+                if *failed_pairs > 0 {
+                    format!(" ({failed_pairs} pairs failed)")
+                } else {
+                    String::new()
+                }
             )),
             _ => None,
         },
