@@ -133,7 +133,9 @@ async fn rooms_work_again_after_redis_restarts() {
     a.expect("peer-joined").await;
 
     redis.kill();
-    i2.wait_backplane(false).await;
+    for instance in [&i0, &i1, &i2] {
+        instance.wait_backplane(false).await;
+    }
     let (mut c, _) = Client::hello(&i2, None).await;
     c.send(json!({"type": "create"})).await;
     let refused = c.expect("error").await;
