@@ -13,6 +13,20 @@ const COMMANDS: &[&str] = &[
     "owner_session",
     "list_peers",
     "add_peer",
+    // Native WebRTC engine (Linux; src-tauri/src/native_engine.rs).
+    "native_available",
+    "native_devices",
+    "native_create",
+    "native_create_channel",
+    "native_set_local_auto",
+    "native_set_local",
+    "native_set_remote",
+    "native_add_candidate",
+    "native_send_text",
+    "native_send_binary",
+    "native_set_sending",
+    "native_stats",
+    "native_close",
 ];
 
 fn main() {

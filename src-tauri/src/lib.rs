@@ -8,6 +8,8 @@ pub mod commands;
 mod desktop;
 pub mod device;
 pub mod device_commands;
+#[cfg(target_os = "linux")]
+pub mod native_engine;
 pub mod settings;
 pub mod settings_store;
 pub mod webview;
@@ -70,9 +72,37 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
             device_commands::owner_session,
             device_commands::list_peers,
             device_commands::add_peer,
+            #[cfg(target_os = "linux")]
+            native_engine::native_available,
+            #[cfg(target_os = "linux")]
+            native_engine::native_devices,
+            #[cfg(target_os = "linux")]
+            native_engine::native_create,
+            #[cfg(target_os = "linux")]
+            native_engine::native_create_channel,
+            #[cfg(target_os = "linux")]
+            native_engine::native_set_local_auto,
+            #[cfg(target_os = "linux")]
+            native_engine::native_set_local,
+            #[cfg(target_os = "linux")]
+            native_engine::native_set_remote,
+            #[cfg(target_os = "linux")]
+            native_engine::native_add_candidate,
+            #[cfg(target_os = "linux")]
+            native_engine::native_send_text,
+            #[cfg(target_os = "linux")]
+            native_engine::native_send_binary,
+            #[cfg(target_os = "linux")]
+            native_engine::native_set_sending,
+            #[cfg(target_os = "linux")]
+            native_engine::native_stats,
+            #[cfg(target_os = "linux")]
+            native_engine::native_close,
         ])
         .setup(move |app| {
             commands::manage_state(app.handle(), settings_file);
+            #[cfg(target_os = "linux")]
+            app.manage(native_engine::NativeEngines::default());
             if let Some(node) = node {
                 device_commands::start_node(app.handle(), node);
             }
