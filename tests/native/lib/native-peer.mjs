@@ -23,6 +23,7 @@ export const hasNativePeer = () => existsSync(nativePeerBinary());
  * @property {(cmd: Record<string, unknown>) => void} command
  * @property {Promise<number | null>} exited  resolves with the exit code
  * @property {() => string} log
+ * @property {number | undefined} pid
  * @property {() => Promise<void>} stop
  */
 
@@ -77,6 +78,7 @@ export function startNativePeer(scope, args) {
   return {
     reports,
     exited,
+    pid: child.pid,
     log: () => lines.slice(-120).join("\n"),
     stop,
     command(cmd) {

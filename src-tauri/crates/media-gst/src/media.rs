@@ -133,8 +133,6 @@ pub(crate) fn video_send(
     let bin = gst::Bin::with_name("video-send");
     let convert = make("videoconvert")?;
     let scale = make("videoscale")?;
-    let rate = make("videorate")?;
-    rate.set_property("drop-only", true);
     let raw = caps_filter(
         gst::Caps::builder("video/x-raw")
             .field("format", "I420")
@@ -155,7 +153,6 @@ pub(crate) fn video_send(
     enc.set_property("target-bitrate", (opts.video_kbps * 1000) as i32);
     enc.set_property("keyframe-max-dist", 60i32);
     enc.set_property("lag-in-frames", 0i32);
-    enc.set_property("threads", 2i32);
     set_str(&enc, "end-usage", "cbr");
     set_str(&enc, "error-resilient", "default");
     let pay = make("rtpvp8pay")?;
@@ -163,8 +160,9 @@ pub(crate) fn video_send(
     pay.set_property("mtu", 1200u32);
     set_str(&pay, "picture-id-mode", "15-bit");
     let rtp_caps = caps_filter(rtp_caps_for(MediaKind::Video, VP8_PT))?;
+    // No videorate: it holds each frame until the next arrives (one frame of latency).
     let chain = [
-        &source, &convert, &scale, &rate, &raw, &valve, &queue, &enc, &pay, &rtp_caps,
+        &source, &convert, &scale, &raw, &valve, &queue, &enc, &pay, &rtp_caps,
     ];
     bin.add_many(chain)?;
     gst::Element::link_many(chain)?;

@@ -3,7 +3,7 @@
 use parley_media_gst::{AudioOutput, AudioSource, MediaOptions, VideoOutput, VideoSource};
 
 pub(crate) const USAGE: &str = "usage: parley-native-peer --server ws://HOST:PORT/ws (--join CODE | --create) \
-[--width N] [--height N] [--fps N] [--pattern ball] [--stamp] [--speaker] [--no-processing] \
+[--width N] [--height N] [--fps N] [--pattern ball] [--stamp] [--speaker] [--no-processing] [--no-audio] \
 [--video-output count|rgba|jpeg] [--kbps N]";
 
 /// Parsed options.
@@ -43,6 +43,7 @@ impl Args {
                 "--stamp" => media.stamp_clock = true,
                 "--speaker" => media.audio_output = AudioOutput::Speaker { id: None },
                 "--no-processing" => media.audio_processing = false,
+                "--no-audio" => media.audio = AudioSource::None,
                 "--video-output" => {
                     media.video_output = match value()?.as_str() {
                         "count" => VideoOutput::CountOnly,

@@ -1,0 +1,161 @@
+// Benchmark: CPU and end-to-end video latency, native engine -> Chromium, against Chromium ->
+// Chromium in the same run, on loopback through a real parley-server. Each sender draws the
+// wall clock (ms mod 2^32) into every frame as a 32-block bar code (see
+// src-tauri/crates/media-gst/src/stamp.rs); the receiving Chromium, running the real UI, reads
+// it from the remote <video> on every displayed frame (requestVideoFrameCallback) and subtracts.
+//
+//   node tests/native/bench.mjs [--seconds 20] [--sizes 640x480,1280x720]
+//
+// Needs `make build` (parley-server, parley-native-peer, ui/dist). Prints a Markdown table.
+import { readFileSync, readdirSync } from "node:fs";
+import { launchParty, uiUrl } from "../../ui/e2e/lib/browser.mjs";
+import { Scope } from "../../ui/e2e/lib/scope.mjs";
+import { startPublicServer } from "../../ui/e2e/lib/server.mjs";
+import { createRoom, joinRoom, waitConnected, waitFramesAdvance } from "../../ui/e2e/lib/ui.mjs";
+import { startNativePeer } from "./lib/native-peer.mjs";
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const seconds = Number(arg("seconds", "20"));
+const sizes = arg("sizes", "640x480,1280x720").split(",").map((s) => s.split("x").map(Number));
+/** Extra flags for the native sender, e.g. "--no-audio" or "--no-processing". */
+const nativeFlags = (arg("native-flags", "") ?? "").split(" ").filter(Boolean);
+const kinds = arg("kinds", "native,chromium").split(",");
+const TICK = 100; // clock ticks per second in /proc/<pid>/stat
+
+/** CPU seconds used so far by these pids. @param {number[]} pids */
+function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* exited */
+    }
+  }
+  return ticks / TICK;
+}
+
+/** Pids whose command line mentions `needle` (a Chromium profile dir: all its processes). */
+function pidsWith(needle) {
+  const out = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, "utf8").includes(needle)) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** In the receiving page: read bar codes off displayed remote frames for `ms`. */
+async function measureLatency(page, ms, sentWidth) {
+  return page.evaluate(async ({ ms, sentWidth }) => {
+    const video = /** @type {HTMLVideoElement} */ (document.querySelector('[data-testid="remote-video"]'));
+    const c = document.createElement("canvas");
+    const g = /** @type {CanvasRenderingContext2D} */ (c.getContext("2d", { willReadFrequently: true }));
+    const lat = [];
+    let frames = 0;
+    const end = performance.now() + ms;
+    await new Promise((resolve) => {
+      const onFrame = () => {
+        const now = Date.now();
+        frames++;
+        // The sender may scale down under load: read the code where it lands.
+        const k = video.videoWidth / sentWidth;
+        c.width = video.videoWidth;
+        c.height = Math.ceil(48 * k);
+        g.drawImage(video, 0, 0);
+        const px = g.getImageData(0, 0, c.width, c.height).data;
+        let v = 0;
+        for (let bit = 0; bit < 32; bit++) {
+          const i = (Math.floor(24 * k) * c.width + Math.floor((16 + bit * 16 + 8) * k)) * 4;
+          const y = 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
+          v = v * 2 + (y > 128 ? 1 : 0);
+        }
+        const d = (now % 2 ** 32) - v;
+        if (d >= 0 && d < 5000) lat.push(d);
+        if (performance.now() < end) video.requestVideoFrameCallback(onFrame);
+        else resolve(null);
+      };
+      video.requestVideoFrameCallback(onFrame);
+    });
+    lat.sort((a, b) => a - b);
+    const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+    return { frames, fps: frames / (ms / 1000), samples: lat.length, p50: q(0.5), p95: q(0.95), width: video.videoWidth, height: video.videoHeight };
+  }, { ms, sentWidth });
+}
+
+/** Replaces the camera with a canvas drawing a moving ball and the clock bar code. */
+const stampedCameraScript = (w, h) => `(() => {
+  const md = navigator.mediaDevices, orig = md.getUserMedia.bind(md);
+  md.getUserMedia = async (c) => {
+    const base = await orig({ audio: c && c.audio ? c.audio : false });
+    if (!c || !c.video) return base;
+    const cv = document.createElement("canvas"); cv.width = ${w}; cv.height = ${h};
+    const g = cv.getContext("2d"); let n = 0;
+    const draw = () => {
+      n++; g.fillStyle = "#3050a0"; g.fillRect(0, 0, ${w}, ${h});
+      g.fillStyle = "#fff"; g.beginPath(); g.arc((n * 7) % ${w}, ${h} / 2, 40, 0, 7); g.fill();
+      const t = Date.now() % 2 ** 32;
+      for (let b = 0; b < 32; b++) { g.fillStyle = (Math.floor(t / 2 ** (31 - b)) % 2) ? "#ebebeb" : "#101010"; g.fillRect(16 + b * 16, 16, 16, 16); }
+    };
+    setInterval(draw, 1000 / 30); draw();
+    const s = cv.captureStream(30);
+    for (const t of base.getAudioTracks()) s.addTrack(t);
+    return s;
+  };
+})();`;
+
+async function run(kind, [w, h]) {
+  const scope = new Scope();
+  try {
+    const server = await startPublicServer();
+    scope.defer(() => server.stop());
+    const home = uiUrl(server.origin, { lang: "en" });
+    const rx = await launchParty(scope, `rx-${kind}-${w}`, { url: home });
+    const code = await createRoom(rx.page);
+    let senderPids;
+    if (kind === "native") {
+      const native = startNativePeer(scope, ["--server", server.wsUrl, "--join", code, "--stamp", "--width", String(w), "--height", String(h), "--fps", "30", "--kbps", w > 640 ? "2500" : "1200", ...nativeFlags]);
+      const pid = await native.waitFor((r) => r.event === "welcome", "welcome").then(() => native.pid);
+      senderPids = [pid];
+    } else {
+      const tx = await launchParty(scope, `tx-${kind}-${w}`, { url: home });
+      await tx.context.addInitScript({ content: stampedCameraScript(w, h) });
+      await tx.page.reload();
+      await joinRoom(tx.page, code);
+      senderPids = pidsWith(`parley-e2e-profile-tx-${kind}-${w}`);
+    }
+    await waitConnected(rx.page, 40_000);
+    await waitFramesAdvance(rx.page, 30, 30_000);
+    const cpu0 = cpuSeconds(senderPids);
+    const t0 = Date.now();
+    const lat = await measureLatency(rx.page, seconds * 1000, w);
+    const cpu = (cpuSeconds(senderPids) - cpu0) / ((Date.now() - t0) / 1000);
+    return { kind, size: `${w}x${h}`, ...lat, senderCpuPct: Math.round(cpu * 100) };
+  } finally {
+    await scope.close();
+  }
+}
+
+const rows = [];
+for (const size of sizes) {
+  for (const kind of kinds) {
+    const r = await run(kind, size);
+    console.error(JSON.stringify(r));
+    rows.push(r);
+  }
+}
+const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+console.log(`| sender -> Chromium | size | received fps | latency p50 | latency p95 | sender CPU (% of one core) |`);
+console.log(`|---|---|---|---|---|---|`);
+for (const r of rows) {
+  console.log(`| ${r.kind} | ${r.width}x${r.height} (sent ${r.size}) | ${r.fps.toFixed(1)} | ${r.p50} ms | ${r.p95} ms | ${r.senderCpuPct} % |`);
+}
+console.log(`\n${seconds} s per row, ${rows.map((r) => r.samples).join("/")} stamped frames read; load average at the end: ${load}.`);
