@@ -82,6 +82,11 @@ fn decode<T: DeserializeOwned>(text: &str, known: &[&str]) -> Result<T, DecodeEr
     if text.len() > MAX_FRAME_BYTES {
         return Err(DecodeError::TooLarge(text.len()));
     }
+    // Fast path: well-formed frames parse once. Only a failure pays for the second parse
+    // that works out which error to report.
+    if let Ok(msg) = serde_json::from_str(text) {
+        return Ok(msg);
+    }
     let value: Value =
         serde_json::from_str(text).map_err(|e| DecodeError::BadJson(e.to_string()))?;
     let kind = match value.get("type") {
