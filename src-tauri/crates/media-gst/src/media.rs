@@ -166,10 +166,10 @@ pub(crate) fn video_send(
     ];
     bin.add_many(chain)?;
     gst::Element::link_many(chain)?;
-    if opts.stamp_clock {
-        if let Some(pad) = raw.static_pad("src") {
-            stamp::install(&pad);
-        }
+    if opts.stamp_clock
+        && let Some(pad) = raw.static_pad("src")
+    {
+        stamp::install(&pad);
     }
     ghost_src(&bin, &rtp_caps)?;
     Ok(SendChain {
@@ -299,10 +299,10 @@ impl EventSink {
     pub(crate) fn emit(&self, event: PeerEvent) {
         let droppable = matches!(event, PeerEvent::VideoFrame(_));
         if droppable || tokio::runtime::Handle::try_current().is_ok() {
-            if let Err(e) = self.0.try_send(event) {
-                if !droppable {
-                    tracing::warn!("engine event dropped: {e}");
-                }
+            if let Err(e) = self.0.try_send(event)
+                && !droppable
+            {
+                tracing::warn!("engine event dropped: {e}");
             }
         } else {
             // GStreamer threads: back-pressure (a data channel never loses a message).
@@ -411,21 +411,21 @@ fn install_level_probe(element: &gst::Element, counters: &Arc<Counters>, events:
     let counters = Arc::clone(counters);
     let events = events.clone();
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-        if let Some(buffer) = info.buffer() {
-            if let Ok(map) = buffer.map_readable() {
-                let peak = map
-                    .chunks_exact(2)
-                    .map(|s| i16::from_le_bytes([s[0], s[1]]).unsigned_abs())
-                    .max()
-                    .unwrap_or(0);
-                let level = (f64::from(peak) / 32768.0 * 1e6) as u32;
-                counters.audio_peak_micro.store(level, Ordering::Relaxed);
-                counters
-                    .audio_peak_max_micro
-                    .fetch_max(level, Ordering::Relaxed);
-                if counters.audio_buffers.fetch_add(1, Ordering::Relaxed) == 0 {
-                    events.emit(PeerEvent::Track(MediaKind::Audio));
-                }
+        if let Some(buffer) = info.buffer()
+            && let Ok(map) = buffer.map_readable()
+        {
+            let peak = map
+                .chunks_exact(2)
+                .map(|s| i16::from_le_bytes([s[0], s[1]]).unsigned_abs())
+                .max()
+                .unwrap_or(0);
+            let level = (f64::from(peak) / 32768.0 * 1e6) as u32;
+            counters.audio_peak_micro.store(level, Ordering::Relaxed);
+            counters
+                .audio_peak_max_micro
+                .fetch_max(level, Ordering::Relaxed);
+            if counters.audio_buffers.fetch_add(1, Ordering::Relaxed) == 0 {
+                events.emit(PeerEvent::Track(MediaKind::Audio));
             }
         }
         gst::PadProbeReturn::Ok
@@ -457,17 +457,16 @@ fn install_frame_sink(
                 if counters.frames_decoded.fetch_add(1, Ordering::Relaxed) == 0 {
                     events.emit(PeerEvent::Track(MediaKind::Video));
                 }
-                if output != VideoOutput::CountOnly {
-                    if let Some(buffer) = sample.buffer() {
-                        if let Ok(map) = buffer.map_readable() {
-                            events.emit(PeerEvent::VideoFrame(VideoFrame {
-                                width,
-                                height,
-                                format: output,
-                                data: map.to_vec(),
-                            }));
-                        }
-                    }
+                if output != VideoOutput::CountOnly
+                    && let Some(buffer) = sample.buffer()
+                    && let Ok(map) = buffer.map_readable()
+                {
+                    events.emit(PeerEvent::VideoFrame(VideoFrame {
+                        width,
+                        height,
+                        format: output,
+                        data: map.to_vec(),
+                    }));
                 }
                 Ok(gst::FlowSuccess::Ok)
             })

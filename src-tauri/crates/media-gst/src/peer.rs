@@ -306,13 +306,13 @@ impl PeerConnection {
             if pipeline.add(&decode).is_err() || decode.sync_state_with_parent().is_err() {
                 return;
             }
-            if let Some(sink) = decode.static_pad("sink") {
-                if let Err(e) = pad.link(&sink) {
-                    events.emit(PeerEvent::Error {
-                        code: "media-failed".into(),
-                        message: format!("{e:?}"),
-                    });
-                }
+            if let Some(sink) = decode.static_pad("sink")
+                && let Err(e) = pad.link(&sink)
+            {
+                events.emit(PeerEvent::Error {
+                    code: "media-failed".into(),
+                    message: format!("{e:?}"),
+                });
             }
         });
     }
@@ -459,13 +459,13 @@ impl PeerConnection {
             let Some(pt) = crate::sdp::payload_type(sdp, codec) else {
                 continue;
             };
-            if let Ok(guard) = chain.lock() {
-                if let Some(chain) = guard.as_ref() {
-                    chain.payloader.set_property("pt", pt);
-                    chain
-                        .rtp_caps
-                        .set_property("caps", media::rtp_caps_for(kind, pt));
-                }
+            if let Ok(guard) = chain.lock()
+                && let Some(chain) = guard.as_ref()
+            {
+                chain.payloader.set_property("pt", pt);
+                chain
+                    .rtp_caps
+                    .set_property("caps", media::rtp_caps_for(kind, pt));
             }
         }
     }
@@ -567,19 +567,19 @@ impl PeerConnection {
 
     /// Mute (the sender carries silence) or unmute the microphone.
     pub fn set_audio_muted(&self, muted: bool) {
-        if let Ok(guard) = self.inner.audio.lock() {
-            if let Some(chain) = guard.as_ref() {
-                chain.gate.set_property("mute", muted);
-            }
+        if let Ok(guard) = self.inner.audio.lock()
+            && let Some(chain) = guard.as_ref()
+        {
+            chain.gate.set_property("mute", muted);
         }
     }
 
     /// Stop (true) or resume sending video frames, as `replaceTrack(null)` / a track again.
     pub fn set_video_paused(&self, paused: bool) {
-        if let Ok(guard) = self.inner.video.lock() {
-            if let Some(chain) = guard.as_ref() {
-                chain.gate.set_property("drop", paused);
-            }
+        if let Ok(guard) = self.inner.video.lock()
+            && let Some(chain) = guard.as_ref()
+        {
+            chain.gate.set_property("drop", paused);
         }
     }
 

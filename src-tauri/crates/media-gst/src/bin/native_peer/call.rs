@@ -91,11 +91,11 @@ impl Call {
             .pc
             .current_remote_description()
             .or_else(|| self.pc.remote_description());
-        if let (Some(l), Some(r)) = (local, remote) {
-            if let Some(code) = parley_media_gst::verify::verification_code(&l.sdp, &r.sdp) {
-                self.verified = true;
-                report(json!({ "event": "verification", "code": code }));
-            }
+        if let (Some(l), Some(r)) = (local, remote)
+            && let Some(code) = parley_media_gst::verify::verification_code(&l.sdp, &r.sdp)
+        {
+            self.verified = true;
+            report(json!({ "event": "verification", "code": code }));
         }
     }
 

@@ -67,10 +67,10 @@ impl Incoming {
     }
 
     pub(crate) fn binary(&mut self, data: &[u8]) {
-        if let Some((_, _, size, buf)) = self.current.as_mut() {
-            if buf.len() + data.len() <= *size {
-                buf.extend_from_slice(data);
-            }
+        if let Some((_, _, size, buf)) = self.current.as_mut()
+            && buf.len() + data.len() <= *size
+        {
+            buf.extend_from_slice(data);
         }
     }
 }
