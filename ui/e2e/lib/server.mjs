@@ -2,7 +2,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { randomBytes } from "node:crypto";
-import { startDeviceFront } from "./device-front.mjs";
 import { binary, tempDir, uiDist } from "./env.mjs";
 
 /** @type {Set<import("node:child_process").ChildProcess>} */
@@ -160,17 +159,15 @@ export function startPublicServer(opts = {}) {
 
 /**
  * Starts a device-mode server (the headless `parley-node`: embedded signaling server plus
- * discovery) with a known owner token, and a page origin that serves the UI for it: the node
- * itself if it has --static-dir, else a same-origin front (device-front.mjs).
+ * discovery) with a known owner token, serving the UI itself (--static-dir) like a device on
+ * a LAN does for a visiting phone.
  * @param {{ name?: string }} [opts]
  * @returns {Promise<ServerProcess>}
  */
 export async function startDeviceServer(opts = {}) {
   const bin = binary("parley-node");
   const ownerToken = randomBytes(16).toString("hex");
-  const help = helpText(bin);
   const data = tempDir("node");
-  const servesUi = /--static-dir[\s=,]/.test(help);
   const args = [
     "--bind", "127.0.0.1",
     "--port", "0",
@@ -180,8 +177,7 @@ export async function startDeviceServer(opts = {}) {
     // A private mDNS port keeps parallel test nodes from seeing each other or the LAN.
     "--mdns-port", String(20_000 + Math.floor(Math.random() * 20_000)),
   ];
-  if (servesUi) args.push("--static-dir", uiDist);
-  args.push(...limitArgs(bin));
+  args.push("--static-dir", uiDist, ...limitArgs(bin));
   let node;
   try {
     node = await spawnServer(bin, args);
@@ -189,8 +185,7 @@ export async function startDeviceServer(opts = {}) {
     data.remove();
     throw err;
   }
-  const front = servesUi ? null : await startDeviceFront({ uiDist, nodePort: node.port });
-  const port = front ? front.port : node.port;
+  const port = node.port;
   return {
     ...node,
     origin: `http://127.0.0.1:${port}`,
@@ -198,7 +193,6 @@ export async function startDeviceServer(opts = {}) {
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     ownerToken,
     async stop(signal) {
-      await front?.close();
       await node.stop(signal);
       data.remove();
     },
