@@ -29,7 +29,7 @@ struct TestEntropy {
 impl Entropy for TestEntropy {
     fn fill(&mut self, buf: &mut [u8]) -> Result<(), EntropyError> {
         self.calls += 1;
-        if self.fail_every > 0 && self.calls % self.fail_every == 0 {
+        if self.fail_every > 0 && self.calls.is_multiple_of(self.fail_every) {
             return Err(EntropyError("test failure".into()));
         }
         for b in buf {
