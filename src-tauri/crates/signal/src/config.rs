@@ -30,7 +30,8 @@ pub const CAPACITY_RANGE: std::ops::RangeInclusive<u8> = 2..=8;
 pub struct Limits {
     /// Largest WebSocket message and frame; bigger ones close the connection with 1009.
     pub max_frame_bytes: usize,
-    /// Read buffer per connection (small: memory per idle connection matters).
+    /// Read buffer per connection (small: memory per idle connection matters; a frame longer
+    /// than this still arrives whole, it only takes more reads).
     pub read_buffer_bytes: usize,
     /// Frames are gathered up to this many bytes before a write (the writer also flushes
     /// whenever its queue is empty, so this only batches bursts; 0 writes each frame at once).
@@ -67,7 +68,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_frame_bytes: MAX_FRAME_BYTES,
-            read_buffer_bytes: 2 * 1024,
+            read_buffer_bytes: 512,
             write_buffer_bytes: 4 * 1024,
             max_write_buffer_bytes: 256 * 1024,
             msg_rate_per_sec: 50,

@@ -85,8 +85,9 @@ impl Outbox {
         let mut state = lock(&self.state);
         match state.queue.pop_front() {
             Some(text) => {
-                if state.queue.is_empty() && state.queue.capacity() > 8 {
-                    // A burst is over: give its memory back.
+                if state.queue.is_empty() {
+                    // Nothing waits: give the memory back (most connections are idle most of
+                    // the time, and an empty `VecDeque::new()` holds none).
                     state.queue = VecDeque::new();
                 }
                 Next::Send(text)
