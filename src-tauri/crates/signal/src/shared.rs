@@ -243,11 +243,7 @@ impl Shared {
 
     /// Tells `conn` its frame was refused.
     pub(crate) fn reject(&self, conn: ConnId, code: ErrorCode, message: String) {
-        let mut core = lock(&self.core);
-        self.apply(
-            &mut core,
-            vec![Effect::Send(conn, ServerMessage::Error { code, message })],
-        );
+        self.send(conn, ServerMessage::Error { code, message });
     }
 
     /// Carries out effects; a connection whose queue overflows is disconnected, which may

@@ -25,13 +25,10 @@ fn frame(msg: &ServerMessage) -> String {
 }
 
 fn unavailable(shared: &Shared, conn: ConnId) {
-    let message = "shared room store unreachable; try again shortly".into();
-    shared.send(
+    shared.reject(
         conn,
-        ServerMessage::Error {
-            code: ErrorCode::Unavailable,
-            message,
-        },
+        ErrorCode::Unavailable,
+        "shared room store unreachable; try again shortly".into(),
     );
 }
 
@@ -44,15 +41,7 @@ impl Backplane {
         ip: IpAddr,
         msg: ClientMessage,
     ) {
-        let error = |code, message: &str| {
-            shared.send(
-                conn,
-                ServerMessage::Error {
-                    code,
-                    message: message.to_owned(),
-                },
-            );
-        };
+        let error = |code, message: &str| shared.reject(conn, code, message.to_owned());
         if let ClientMessage::Hello {
             version, resume, ..
         } = msg
@@ -134,8 +123,7 @@ impl Backplane {
     }
 
     async fn hello(&self, shared: &Shared, conn: ConnId, version: u32, resume: Option<Resume>) {
-        let error =
-            |code, message: String| shared.send(conn, ServerMessage::Error { code, message });
+        let error = |code, message: String| shared.reject(conn, code, message);
         if lock(&self.local).sessions.contains_key(&conn) {
             return error(ErrorCode::NeedHello, "hello was already sent".into());
         }
@@ -244,13 +232,10 @@ impl Backplane {
                 return Ok(());
             }
         }
-        let message = "no room code free; try again".into();
-        shared.send(
+        shared.reject(
             conn,
-            ServerMessage::Error {
-                code: ErrorCode::Unavailable,
-                message,
-            },
+            ErrorCode::Unavailable,
+            "no room code free; try again".into(),
         );
         Ok(())
     }
@@ -268,13 +253,10 @@ impl Backplane {
         }
         let limits = &shared.config.limits;
         if self.store.count_join(ip, limits.join_window).await? > u64::from(limits.join_attempts) {
-            let message = "too many join attempts; wait a few seconds".into();
-            shared.send(
+            shared.reject(
                 conn,
-                ServerMessage::Error {
-                    code: ErrorCode::RateLimited,
-                    message,
-                },
+                ErrorCode::RateLimited,
+                "too many join attempts; wait a few seconds".into(),
             );
             return Ok(());
         }
@@ -341,13 +323,10 @@ impl Backplane {
                 }
             }
             Route::NoSuchPeer => {
-                let message = "that peer is not in your room".into();
-                shared.send(
+                shared.reject(
                     conn,
-                    ServerMessage::Error {
-                        code: ErrorCode::NoSuchPeer,
-                        message,
-                    },
+                    ErrorCode::NoSuchPeer,
+                    "that peer is not in your room".into(),
                 );
             }
         }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use parley_protocol::{ErrorCode, PeerId, ServerMessage};
+use parley_protocol::{ErrorCode, PeerId};
 use tokio::task::JoinHandle;
 
 use super::Backplane;
@@ -94,13 +94,10 @@ async fn heartbeat_forever(shared: Arc<Shared>) {
         let results = futures_util::future::join_all(touches).await;
         for ((conn, _, code), result) in members.into_iter().zip(results) {
             if matches!(result, Ok(false)) && bp.forget_room(conn, &code) {
-                let message = "your room was lost by the server; create or join again".into();
-                shared.send(
+                shared.reject(
                     conn,
-                    ServerMessage::Error {
-                        code: ErrorCode::Unavailable,
-                        message,
-                    },
+                    ErrorCode::Unavailable,
+                    "your room was lost by the server; create or join again".into(),
                 );
             }
         }
