@@ -1,5 +1,5 @@
 // Starts real parley-server / parley-node processes on 127.0.0.1 and stops them for sure.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { randomBytes } from "node:crypto";
 import { binary, tempDir, uiDist } from "./env.mjs";
@@ -17,37 +17,15 @@ for (const sig of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
   });
 }
 
-/** @type {Map<string, string>} */
-const helpCache = new Map();
-/** @param {string} bin */
-function helpText(bin) {
-  let text = helpCache.get(bin);
-  if (text === undefined) {
-    const out = spawnSync(bin, ["--help"], { encoding: "utf8" });
-    text = `${out.stdout ?? ""}${out.stderr ?? ""}`;
-    helpCache.set(bin, text);
-  }
-  return text;
-}
-
-// Generous limits so that parallel tests from one IP never trip production rate limits.
-// Only flags the binary actually has are passed (names are checked against --help).
-const PERMISSIVE_LIMITS = {
-  "--max-conns-per-ip": "1000",
-  "--msg-rate": "10000",
-  "--msg-burst": "10000",
-  "--join-attempts": "10000",
-  "--knock-rate": "10000",
-  "--idle-timeout": "120",
-};
-
-/** @param {string} bin */
-function limitArgs(bin) {
-  const help = helpText(bin);
-  return Object.entries(PERMISSIVE_LIMITS)
-    .filter(([flag]) => new RegExp(`${flag}[\\s=,]`).test(help))
-    .flat();
-}
+// Generous limits so that parallel tests from one IP never trip parley-server's production
+// rate limits (parley-node has no such flags: a device has one owner and few visitors).
+const PERMISSIVE_LIMITS = [
+  "--max-conns-per-ip", "1000",
+  "--msg-rate", "10000",
+  "--msg-burst", "10000",
+  "--join-attempts", "10000",
+  "--idle-timeout", "120",
+];
 
 /**
  * @typedef {object} ServerProcess
@@ -151,7 +129,7 @@ async function waitHealthy(origin, timeoutMs) {
  */
 export function startPublicServer(opts = {}) {
   const bin = binary("parley-server");
-  const args = ["--bind", `127.0.0.1:${opts.port ?? 0}`, "--static-dir", uiDist, ...limitArgs(bin)];
+  const args = ["--bind", `127.0.0.1:${opts.port ?? 0}`, "--static-dir", uiDist, ...PERMISSIVE_LIMITS];
   if (opts.capacity) args.push("--capacity", String(opts.capacity));
   args.push(...(opts.extraArgs ?? []));
   return spawnServer(bin, args);
@@ -177,7 +155,7 @@ export async function startDeviceServer(opts = {}) {
     // A private mDNS port keeps parallel test nodes from seeing each other or the LAN.
     "--mdns-port", String(20_000 + Math.floor(Math.random() * 20_000)),
   ];
-  args.push("--static-dir", uiDist, ...limitArgs(bin));
+  args.push("--static-dir", uiDist);
   let node;
   try {
     node = await spawnServer(bin, args);
