@@ -27,12 +27,14 @@ export interface NativeBridge {
   channel(handler: (event: NativeEvent) => void): unknown;
 }
 
-interface TauriInternals {
+/** The part of `window.__TAURI_INTERNALS__` the UI uses. */
+export interface TauriInternals {
   invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
   transformCallback(cb: (message: unknown) => void, once?: boolean): number;
 }
 
-function internals(): TauriInternals | null {
+/** The webview's Tauri IPC internals, or `null` outside the app (the one place that detects it). */
+export function internals(): TauriInternals | null {
   const w = globalThis as unknown as { __TAURI_INTERNALS__?: Partial<TauriInternals> };
   const t = w.__TAURI_INTERNALS__;
   return t && typeof t.invoke === "function" && typeof t.transformCallback === "function" ? (t as TauriInternals) : null;
