@@ -51,3 +51,15 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo not found: install Rust with rustup (https://rustup.rs) and re-run." >&2
   exit 1
 fi
+
+# tauri-driver (WebDriver for the app suite, tests/app) is a crates.io binary, not a Debian
+# package: installed into the project's .tools/ at a pinned version, skipped when present.
+tauri_driver_version=2.1.0
+if [ "$profile" = test ]; then
+  repo="$(cd "$(dirname "$0")/.." && pwd)"
+  if [ ! -x "$repo/.tools/bin/tauri-driver" ] \
+    || ! grep -qs "tauri-driver $tauri_driver_version" "$repo/.tools/.crates2.json"; then
+    echo "Installing tauri-driver $tauri_driver_version into .tools/"
+    cargo install tauri-driver --version "$tauri_driver_version" --locked --root "$repo/.tools" --quiet
+  fi
+fi
