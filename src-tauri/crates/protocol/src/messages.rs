@@ -304,3 +304,16 @@ pub struct DeviceInfo {
     /// Operating system, e.g. `linux`, `android`.
     pub os: String,
 }
+
+/// Body of `POST /introduce` on a device server: a device that has just started says "I am
+/// device `id`, my server listens on `port` at the address this request comes from". The
+/// receiver checks it with `GET /device` at that source address before listing it, so the body
+/// alone proves nothing. Lets a newcomer be listed before its mDNS probing ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Introduction {
+    /// The sender's stable device id (what its `GET /device` must report).
+    pub id: String,
+    /// TCP port of the sender's signaling server.
+    pub port: u16,
+}

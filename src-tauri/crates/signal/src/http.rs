@@ -1,4 +1,5 @@
-//! HTTP routes: the WebSocket endpoint, health, metrics, device info and the UI's files.
+//! HTTP routes: the WebSocket endpoint, health, metrics, device info, introductions and the
+//! UI's files.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -6,14 +7,15 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Json};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::conn;
+use crate::introduce::{MAX_INTRODUCTION_BYTES, introduce};
 use crate::metrics::Rejection;
 use crate::shared::{Shared, lock};
 
@@ -30,7 +32,11 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
         .route("/ws", get(websocket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
-        .route("/device", get(device));
+        .route("/device", get(device))
+        .route(
+            "/introduce",
+            post(introduce).layer(DefaultBodyLimit::max(MAX_INTRODUCTION_BYTES)),
+        );
     let router = match &shared.config.static_dir {
         Some(dir) => {
             let index = ServeFile::new(dir.join("index.html"));

@@ -24,6 +24,7 @@ mod conn;
 mod error;
 mod http;
 pub mod hub;
+mod introduce;
 mod limits;
 mod metrics;
 mod server;
@@ -32,6 +33,7 @@ mod turn;
 
 pub use config::{BackplaneConfig, CAPACITY_RANGE, IceConfig, Limits, Mode, ServerConfig};
 pub use error::SignalError;
+pub use introduce::{IntroductionRejected, IntroductionRequest, MAX_INTRODUCTION_BYTES};
 pub use server::{
     ServerHandle, router, serve, serve_tls, spawn, spawn_tls, tls_config_from_pem,
     tls_config_from_pem_bytes,

@@ -9,11 +9,13 @@ use std::time::Duration;
 use axum::Router;
 use parley_protocol::DeviceInfo;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::ServerConfig;
 use crate::error::SignalError;
 use crate::http::routes;
+use crate::introduce::IntroductionRequest;
 use crate::shared::Shared;
 
 /// A running server's controls.
@@ -53,6 +55,13 @@ impl ServerHandle {
             .device_info
             .read()
             .map_or_else(|e| e.into_inner().clone(), |i| i.clone())
+    }
+
+    /// Device mode: from now on `POST /introduce` requests (checked for size, shape and rate)
+    /// arrive on the returned channel, each waiting for a verdict; until this is called, and
+    /// in public mode, the route answers 404. A later call replaces the receiver.
+    pub fn accept_introductions(&self, capacity: usize) -> mpsc::Receiver<IntroductionRequest> {
+        self.shared.introductions.receive(capacity)
     }
 
     /// The `/metrics` text.

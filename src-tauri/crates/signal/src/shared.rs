@@ -14,6 +14,7 @@ use crate::backplane::Backplane;
 use crate::config::{Mode, ServerConfig};
 use crate::error::SignalError;
 use crate::hub::{ConnId, Effect, Hub, HubConfig, Now, Policy};
+use crate::introduce::Introductions;
 use crate::limits::IpTable;
 use crate::metrics::{Metrics, ServerClose};
 
@@ -112,6 +113,8 @@ pub(crate) struct Shared {
     pub(crate) ips: Mutex<IpTable>,
     pub(crate) metrics: Metrics,
     pub(crate) device_info: RwLock<Option<DeviceInfo>>,
+    /// Where `POST /introduce` goes (device mode), and its rate limit.
+    pub(crate) introductions: Introductions,
     /// Shared mode (public rooms in Redis); `None` runs every room through the hub.
     pub(crate) backplane: Option<Backplane>,
     pub(crate) shutting_down: AtomicBool,
@@ -170,6 +173,7 @@ impl Shared {
             ips: Mutex::new(IpTable::default()),
             metrics: Metrics::default(),
             device_info: RwLock::new(info),
+            introductions: Introductions::default(),
             backplane,
             shutting_down: AtomicBool::new(false),
             next_conn: AtomicU64::new(1),
