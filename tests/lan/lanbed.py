@@ -202,6 +202,16 @@ class Host:
         rules.write_text(table)
         self.lab.exec(self.role, "nft", "-f", str(rules))
 
+    def drop_mdns_answers(self) -> None:
+        """nftables: drop this host's outgoing mDNS responses (DNS header QR bit set) but let
+        its queries out, so others answer it while its own announcements never arrive."""
+        table = "table inet parley_quiet {\n" \
+            " chain out { type filter hook output priority 0; udp dport 5353 @th,80,1 1 drop; }\n" \
+            "}\n"
+        rules = self.lab.tmp / f"{self.role}-quiet.nft"
+        rules.write_text(table)
+        self.lab.exec(self.role, "nft", "-f", str(rules))
+
     def add_address(self, ipv4_cidr: str) -> None:
         self.lab.exec(self.role, "ip", "addr", "add", ipv4_cidr, "dev", "eth0")
 

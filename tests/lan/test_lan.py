@@ -177,6 +177,89 @@ class MulticastBlocked(unittest.TestCase):
             self.assertIn("no Parley device", reply["error"])
 
 
+# Posts an introduction from this host; prints "<status> <body>". argv: url id port
+INTRODUCE = """
+import json, sys, urllib.error, urllib.request
+url, peer_id, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+body = json.dumps({"id": peer_id, "port": port}).encode()
+req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(req, timeout=10) as answer:
+        print(answer.status, answer.read().decode())
+except urllib.error.HTTPError as answer:
+    print(answer.code, answer.read().decode())
+"""
+
+# An HTTP server that is not a Parley device (501 to every GET); prints "ready" once bound.
+NOT_PARLEY = """
+import http.server
+server = http.server.HTTPServer(("0.0.0.0", 8000), http.server.BaseHTTPRequestHandler)
+print("ready", flush=True)
+server.serve_forever()
+"""
+
+
+def from_introduction(peer_id: str):
+    return lambda e: (e.get("event") == "added" and e["peer"]["id"] == peer_id
+                      and e["peer"]["source"] == "introduced")
+
+
+class Introductions(unittest.TestCase):
+    def test_a_newcomer_whose_announcements_are_dropped_is_listed_by_its_introduction(self):
+        with Lab() as lab:
+            h1, h2, h3 = three_hosts(lab)
+            a, c = h1.node("Alice"), h3.node("Carla")
+            # c lists a from mDNS, so a's records are out and a answers queries.
+            c.wait_until("listing a", lists(a), LIST_WITHIN)
+            a.wait_until("listing c", lists(c), LIST_WITHIN)
+            # The newcomer's queries go out, its answers and announcements never do:
+            # only its introductions can make it known.
+            h2.drop_mdns_answers()
+            since_a, since_c = a.mark(), c.mark()
+            b = h2.node("Bert 安静")
+            for node, since in ((a, since_a), (c, since_c)):
+                _, event = node.wait_event("b introduced", from_introduction(b.id), LIST_WITHIN, since)
+                self.assertEqual(event["peer"]["name"], "Bert 安静")
+                self.assertEqual(event["peer"]["port"], b.port)
+                # Listed at the address the introduction came from (IPv4 or IPv6, whichever of
+                # the peer's addresses b knew first).
+                self.assertIn(event["peer"]["addresses"], ([h2.ipv4], [h2.ipv6]))
+            b.wait_until("listing a and c", lists(a, c), LIST_WITHIN)
+            # Liveness keeps it listed while it runs and removes it when it crashes.
+            since = a.mark()
+            b.kill9()
+            _, event = a.wait_event("b removed after kill -9", removed(b.id), CRASH_WITHIN, since)
+            self.assertEqual(event["reason"], "unreachable")
+            self.assertEqual(event["peer"]["source"], "introduced", "mDNS never confirmed it")
+
+    def test_forged_introductions_are_refused(self):
+        with Lab() as lab:
+            h1, h2, h3 = three_hosts(lab)
+            a, b = h1.node("Alice"), h2.node("Bert")
+            a.wait_until("listing b", lists(b), LIST_WITHIN)
+            web = Node(lab.spawn("h3", ["/usr/bin/python3", "-c", NOT_PARLEY], "not-parley"), "web",
+                       parse=lambda raw: {"event": raw.decode().strip()})
+            web.wait_event("web server ready", lambda e: e.get("event") == "ready", 10)
+            url = f"http://{h1.ipv4}:{a.port}/introduce"
+            since = a.mark()
+            # From h3, which runs no Parley device: claiming b's id (and port), or any id at the
+            # port of a web server that is not Parley. Only h3 is ever checked, so both fail.
+            for claimed_id, port in ((b.id, b.port), ("forged-1", 8000)):
+                out = lab.exec("h3", "/usr/bin/python3", "-c", INTRODUCE, url, claimed_id, str(port)).stdout
+                status, _, reason = out.strip().partition(" ")
+                self.assertEqual(status, "422", out)
+                self.assertIn(f"no Parley device answers at {h3.ipv4}:{port}", reason)
+            # A real device's introduction still works (b, already listed, stays as mDNS lists it).
+            out = lab.exec("h2", "/usr/bin/python3", "-c", INTRODUCE, url, b.id, str(b.port)).stdout
+            self.assertTrue(out.startswith("204"), out)
+            self.assertFalse(a.ever_saw("forged-1"))
+            # No listing came or went (b's mDNS records may still add addresses meanwhile).
+            changes = [e for _, e in a.events[since:] if e.get("event") in ("added", "removed")]
+            self.assertEqual(changes, [])
+            self.assertEqual(a.peers[b.id]["port"], b.port)
+            self.assertEqual(a.peers[b.id]["source"], "mdns")
+
+
 class Interop(unittest.TestCase):
     def test_python_zeroconf_sees_us_and_we_see_it(self):
         with Lab() as lab:

@@ -3,16 +3,17 @@
 //! The task is the only writer of the table; mDNS events, liveness results and user commands
 //! all arrive as messages, so no lock is held across an await and ordering is simple.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mdns_sd::{DaemonEvent, IfKind, ServiceDaemon, ServiceEvent};
-use parley_protocol::{DeviceInfo, PROTOCOL_VERSION};
+use parley_protocol::{DeviceInfo, Introduction, PROTOCOL_VERSION};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::SERVICE_TYPE;
 use crate::config::{DiscoveryConfig, Interfaces, LivenessConfig};
-use crate::error::{AddPeerError, DiscoveryError};
+use crate::error::{AddPeerError, DiscoveryError, IntroductionError};
+use crate::introduce::{INTRODUCTION_WINDOW, send, verify};
 use crate::peer::{Peer, PeerEvent, PeerSource};
 use crate::probe::{fetch_device_info, healthz};
 use crate::table::PeerTable;
@@ -26,7 +27,8 @@ const GOODBYE_WAIT: Duration = Duration::from_secs(2);
 enum Command {
     Peers(oneshot::Sender<Vec<Peer>>),
     SetInfo(DeviceInfo, oneshot::Sender<Result<(), DiscoveryError>>),
-    AddManual(Peer, SocketAddr, oneshot::Sender<Peer>),
+    /// A peer verified at this address: added by the user, or introduced itself.
+    AddByAddress(Peer, SocketAddr, oneshot::Sender<Peer>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -69,6 +71,7 @@ impl Discovery {
             table: PeerTable::default(),
             events: events.clone(),
             probe_tx,
+            introduce_until: tokio::time::Instant::now() + INTRODUCTION_WINDOW,
         };
         tokio::spawn(worker.run(command_rx, browse, monitor, probe_rx));
         Ok(Self {
@@ -152,10 +155,29 @@ impl Discovery {
         };
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(Command::AddManual(peer, addr, tx))
+            .send(Command::AddByAddress(peer, addr, tx))
             .await
             .map_err(|_| AddPeerError::Stopped)?;
         rx.await.map_err(|_| AddPeerError::Stopped)
+    }
+
+    /// Checks an introduction (`POST /introduce`) that came from `from`: lists the sender when
+    /// `GET /device` at `from` and the claimed port answers with the claimed id. Only the source
+    /// address is ever contacted, so a sender can vouch for nobody but itself. A device already
+    /// listed by mDNS stays as mDNS lists it.
+    pub async fn accept_introduction(
+        &self,
+        from: IpAddr,
+        introduction: &Introduction,
+    ) -> Result<Peer, IntroductionError> {
+        let timeout = self.liveness.timeout.max(Duration::from_secs(2));
+        let (peer, addr) = verify(from, introduction, &self.own_id, timeout).await?;
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::AddByAddress(peer, addr, tx))
+            .await
+            .map_err(|_| IntroductionError::Stopped)?;
+        rx.await.map_err(|_| IntroductionError::Stopped)
     }
 
     /// Sends goodbye packets (peers drop this device about 1 s later) and stops. Later calls
@@ -201,6 +223,9 @@ struct Worker {
     table: PeerTable,
     events: broadcast::Sender<PeerEvent>,
     probe_tx: mpsc::Sender<(String, Option<SocketAddr>)>,
+    /// Peers first found before this instant may not know us yet (our announcement waits for
+    /// probing), so we introduce ourselves to each of them.
+    introduce_until: tokio::time::Instant,
 }
 
 impl Worker {
@@ -237,7 +262,13 @@ impl Worker {
                     }
                 },
                 event = monitor.recv_async(), if monitor_open => match event {
-                    Ok(event) => log_daemon_event(event),
+                    Ok(event) => {
+                        if matches!(event, DaemonEvent::IpAdd(_)) {
+                            // A new network: its devices do not know us yet either.
+                            self.introduce_until = tokio::time::Instant::now() + INTRODUCTION_WINDOW;
+                        }
+                        log_daemon_event(event);
+                    }
                     Err(_) => monitor_open = false,
                 },
                 Some((id, answered)) = probes.recv() => {
@@ -262,8 +293,8 @@ impl Worker {
                 let result = self.set_info(info);
                 let _ = reply.send(result);
             }
-            Command::AddManual(peer, addr, reply) => {
-                let (listed, event) = self.table.manual_added(peer, addr);
+            Command::AddByAddress(peer, addr, reply) => {
+                let (listed, event) = self.table.added_by_address(peer, addr);
                 self.publish(event);
                 let _ = reply.send(listed);
             }
@@ -292,7 +323,11 @@ impl Worker {
                 }
                 let event = self
                     .table
-                    .mdns_resolved(&service.fullname, peer, probe_addrs);
+                    .mdns_resolved(&service.fullname, peer, probe_addrs.clone());
+                let early = tokio::time::Instant::now() < self.introduce_until;
+                if early && matches!(event, Some(PeerEvent::Added { .. })) {
+                    self.introduce_to(probe_addrs);
+                }
                 self.publish(event);
             }
             ServiceEvent::ServiceRemoved(_, fullname) => {
@@ -301,6 +336,17 @@ impl Worker {
             }
             other => tracing::trace!(?other, "mDNS browse event"),
         }
+    }
+
+    /// Tells a peer found while our own mDNS probing may still run that we exist, so it lists
+    /// us now rather than after our announcement. Best effort: a peer that refuses (or is not
+    /// a Parley device, or predates introductions) learns about us from mDNS as before.
+    fn introduce_to(&self, addrs: Vec<SocketAddr>) {
+        let introduction = Introduction {
+            id: self.info.id.clone(),
+            port: self.port,
+        };
+        tokio::spawn(send(introduction, addrs));
     }
 
     fn start_probes(&mut self) {
@@ -349,7 +395,7 @@ fn log_daemon_event(event: DaemonEvent) {
     }
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

@@ -48,3 +48,33 @@ pub enum AddPeerError {
     #[error("discovery has stopped")]
     Stopped,
 }
+
+/// An introduction (`POST /introduce`) was refused; the message goes back to its sender.
+#[derive(Debug, thiserror::Error)]
+pub enum IntroductionError {
+    /// It claims to be this device.
+    #[error("that is this device's own id")]
+    IsSelf,
+    /// Port 0 cannot be a server's port.
+    #[error("port 0 is not a server port")]
+    BadPort,
+    /// No Parley device answered `GET /device` at the source address and claimed port.
+    #[error("no Parley device answers at {addr}: {reason}")]
+    NotADevice {
+        /// Source address and claimed port.
+        addr: std::net::SocketAddr,
+        /// What went wrong there.
+        reason: String,
+    },
+    /// The device there has another id than the one claimed.
+    #[error("the device at {addr} is not {claimed}")]
+    WrongId {
+        /// Source address and claimed port.
+        addr: std::net::SocketAddr,
+        /// The id the introduction claimed.
+        claimed: String,
+    },
+    /// The discovery task has stopped.
+    #[error("discovery has stopped")]
+    Stopped,
+}

@@ -15,6 +15,14 @@
 //! ([`Discovery::add_manual`]): it is checked over `/healthz` and `GET /device` and then kept in
 //! the table with the same liveness.
 //!
+//! A device that has just started cannot be announced before RFC 6762 probing ends (about
+//! 0.75-1 s), but it hears the answers to its own first query within about 0.1 s. Each peer
+//! found in the first seconds (or after a new local address appears) gets an introduction (`POST /introduce` on its
+//! signaling server, body [`parley_protocol::Introduction`]); the peer's embedder passes it to
+//! [`Discovery::accept_introduction`], which lists the sender as [`PeerSource::Introduced`] once
+//! `GET /device` at the request's source address reports the claimed id. The announcement that
+//! follows turns the listing into an mDNS one (an `Updated` event).
+//!
 //! This crate knows nothing about calls: it only finds devices and says how to reach them.
 //!
 //! ```no_run
@@ -33,6 +41,7 @@ mod config;
 mod device_id;
 mod discovery;
 mod error;
+mod introduce;
 mod peer;
 mod probe;
 mod table;
@@ -41,7 +50,7 @@ mod txt;
 pub use config::{DiscoveryConfig, Interfaces, LivenessConfig};
 pub use device_id::{load_or_create_device_id, new_device_id};
 pub use discovery::Discovery;
-pub use error::{AddPeerError, DiscoveryError};
+pub use error::{AddPeerError, DiscoveryError, IntroductionError};
 pub use peer::{Peer, PeerEvent, PeerSource, RemoveReason};
 pub use probe::{ProbeError, fetch_device_info, healthz};
 

@@ -12,6 +12,10 @@ pub enum PeerSource {
     Mdns,
     /// Added by address ([`crate::Discovery::add_manual`]).
     Manual,
+    /// Introduced itself (`POST /introduce`, [`crate::Discovery::accept_introduction`]) before
+    /// its mDNS announcement went out, and answered `GET /device` with the same id at the
+    /// address it came from. Its mDNS announcement later turns it into [`PeerSource::Mdns`].
+    Introduced,
 }
 
 /// Another Parley device this device can reach.

@@ -1,5 +1,5 @@
-//! Tiny HTTP/1.0 client for the two endpoints discovery needs: `GET /healthz` and
-//! `GET /device`. HTTP/1.0 with `Connection: close` keeps the answer unchunked and
+//! Tiny HTTP/1.0 client for the endpoints discovery needs: `GET /healthz`, `GET /device` and
+//! `POST /introduce`. HTTP/1.0 with `Connection: close` keeps the answer unchunked and
 //! close-delimited, so a few lines replace a full HTTP client stack.
 
 use std::net::SocketAddr;
@@ -32,19 +32,57 @@ pub(crate) async fn get(
     path: &str,
     timeout: Duration,
 ) -> Result<Vec<u8>, ProbeError> {
-    tokio::time::timeout(timeout, get_inner(addr, path))
+    let (status, body) = request(addr, "GET", path, None, timeout).await?;
+    if status != 200 {
+        return Err(ProbeError::BadResponse(format!("answered {status}")));
+    }
+    Ok(body)
+}
+
+/// `POST path` on `addr` with a JSON body; the status code and body of the answer.
+pub(crate) async fn post_json(
+    addr: SocketAddr,
+    path: &str,
+    body: &[u8],
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>), ProbeError> {
+    request(addr, "POST", path, Some(body), timeout).await
+}
+
+async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>), ProbeError> {
+    tokio::time::timeout(timeout, request_inner(addr, method, path, body))
         .await
         .map_err(|_| ProbeError::Timeout)?
 }
 
-async fn get_inner(addr: SocketAddr, path: &str) -> Result<Vec<u8>, ProbeError> {
+async fn request_inner(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+) -> Result<(u16, Vec<u8>), ProbeError> {
     let mut stream = TcpStream::connect(addr).await?;
     let host = match addr {
         SocketAddr::V4(v4) => v4.to_string(),
         SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
     };
-    let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await?;
+    let mut request = format!("{method} {path} HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n");
+    if let Some(body) = body {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body.unwrap_or_default());
+    stream.write_all(&bytes).await?;
     let mut raw = Vec::new();
     stream
         .take(MAX_RESPONSE_BYTES)
@@ -55,12 +93,14 @@ async fn get_inner(addr: SocketAddr, path: &str) -> Result<Vec<u8>, ProbeError> 
         .position(|w| w == b"\r\n\r\n")
         .ok_or_else(|| ProbeError::BadResponse("no HTTP header".into()))?;
     let head = String::from_utf8_lossy(&raw[..head_end]);
-    let status = head.lines().next().unwrap_or_default();
-    let code = status.split_whitespace().nth(1).unwrap_or_default();
-    if !status.starts_with("HTTP/") || code != "200" {
-        return Err(ProbeError::BadResponse(format!("answered {status:?}")));
-    }
-    Ok(raw.split_off(head_end + 4))
+    let status_line = head.lines().next().unwrap_or_default();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .filter(|_| status_line.starts_with("HTTP/"))
+        .ok_or_else(|| ProbeError::BadResponse(format!("answered {status_line:?}")))?;
+    Ok((status, raw.split_off(head_end + 4)))
 }
 
 /// True when a Parley signaling server answers `GET /healthz` with 200 at `addr`.
@@ -141,5 +181,19 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, ProbeError::Timeout), "{err}");
         drop(listener);
+    }
+
+    #[tokio::test]
+    async fn a_post_returns_any_status_and_its_body() {
+        let addr = answer_once("HTTP/1.1 422 Unprocessable Entity\r\n\r\nno such device").await;
+        let (status, body) = post_json(addr, "/introduce", b"{}", Duration::from_secs(2))
+            .await
+            .unwrap();
+        assert_eq!((status, body.as_slice()), (422, &b"no such device"[..]));
+        let garbage = answer_once("SSH-2.0-OpenSSH\r\n\r\n").await;
+        let err = post_json(garbage, "/introduce", b"{}", Duration::from_secs(2))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProbeError::BadResponse(_)), "{err}");
     }
 }

@@ -70,9 +70,10 @@ impl PeerTable {
         self.upsert(entry)
     }
 
-    /// A device answered `GET /device` at an address the user gave.
-    /// Returns the peer as listed (an mDNS listing of the same device wins) and the event.
-    pub(crate) fn manual_added(
+    /// A device answered `GET /device` at an address the user gave (`Manual`) or at the
+    /// address its introduction came from (`Introduced`). Returns the peer as listed (an mDNS
+    /// listing of the same device wins) and the event.
+    pub(crate) fn added_by_address(
         &mut self,
         peer: Peer,
         addr: SocketAddr,
@@ -80,6 +81,7 @@ impl PeerTable {
         if let Some(existing) = self.live.get(&peer.id) {
             return (existing.peer.clone(), None);
         }
+        // A lost earlier life of this device is superseded: it answers here now.
         self.lost.remove(&peer.id);
         let listed = peer.clone();
         let entry = Entry {
@@ -114,6 +116,11 @@ impl PeerTable {
     pub(crate) fn mdns_removed(&mut self, fullname: &str) -> Option<PeerEvent> {
         let id = self.id_by_fullname.remove(fullname)?;
         self.lost.remove(&id);
+        // Only the listing that came from this instance goes: an earlier life's records
+        // expiring must not remove the device that has since introduced itself again.
+        if self.live.get(&id)?.fullname.as_deref() != Some(fullname) {
+            return None;
+        }
         let entry = self.live.remove(&id)?;
         Some(PeerEvent::Removed {
             peer: entry.peer,
@@ -346,7 +353,7 @@ mod tests {
             source: PeerSource::Manual,
             ..peer("m", "Manual")
         };
-        let (listed, event) = table.manual_added(manual.clone(), addr());
+        let (listed, event) = table.added_by_address(manual.clone(), addr());
         assert_eq!(listed, manual);
         assert!(matches!(event, Some(PeerEvent::Added { .. })));
         table.due_probes();
@@ -356,7 +363,7 @@ mod tests {
         assert!(table.due_probes().is_empty());
 
         added(&mut table, "a", "Alice");
-        let (listed, event) = table.manual_added(
+        let (listed, event) = table.added_by_address(
             Peer {
                 source: PeerSource::Manual,
                 ..peer("a", "Alice")
@@ -365,5 +372,48 @@ mod tests {
         );
         assert_eq!(listed.source, PeerSource::Mdns);
         assert_eq!(event, None);
+    }
+
+    #[test]
+    fn an_introduced_peer_is_confirmed_by_mdns_and_survives_its_earlier_life_expiring() {
+        let mut table = PeerTable::default();
+        added(&mut table, "a", "Alice");
+        // It crashes: liveness declares it lost; its old mDNS records are still cached.
+        table.due_probes();
+        table.probe_finished("a", None, 2, 1);
+        assert!(table.peers().is_empty());
+
+        // Restarted, it introduces itself from its new port before announcing.
+        let new_addr: SocketAddr = "10.0.0.2:4001".parse().unwrap();
+        let introduced = Peer {
+            source: PeerSource::Introduced,
+            port: 4001,
+            ..peer("a", "Alice")
+        };
+        let (listed, event) = table.added_by_address(introduced, new_addr);
+        assert_eq!(listed.source, PeerSource::Introduced);
+        assert!(matches!(event, Some(PeerEvent::Added { .. })));
+        // The old life's records expire: the new life stays listed and probed at its new port.
+        assert_eq!(table.mdns_removed("Alice._parley._tcp.local."), None);
+        assert_eq!(table.peers().len(), 1);
+        assert_eq!(table.due_probes(), vec![("a".to_owned(), vec![new_addr])]);
+
+        // Its announcement arrives: the same device, now as mDNS knows it.
+        let confirmed = table.mdns_resolved(
+            "Alice._parley._tcp.local.",
+            Peer {
+                port: 4001,
+                ..peer("a", "Alice")
+            },
+            vec![new_addr],
+        );
+        assert!(
+            matches!(confirmed, Some(PeerEvent::Updated { peer }) if peer.source == PeerSource::Mdns)
+        );
+        // And from then on its goodbye removes it.
+        assert!(matches!(
+            table.mdns_removed("Alice._parley._tcp.local."),
+            Some(PeerEvent::Removed { .. })
+        ));
     }
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use parley_discovery::{
@@ -53,7 +54,7 @@ async fn device_server(info: &DeviceInfo) -> (SocketAddr, oneshot::Sender<()>) {
 
 struct Device {
     info: DeviceInfo,
-    discovery: Discovery,
+    discovery: Arc<Discovery>,
     events: broadcast::Receiver<PeerEvent>,
     server: oneshot::Sender<()>,
     addr: SocketAddr,
@@ -70,7 +71,7 @@ async fn device(name: &str, version: u32, mdns_port: u16) -> Device {
         timeout: Duration::from_millis(300),
         misses: 2,
     };
-    let discovery = Discovery::start(config).unwrap();
+    let discovery = Arc::new(Discovery::start(config).unwrap());
     let events = discovery.subscribe();
     Device {
         info,
@@ -297,5 +298,112 @@ async fn manual_add_explains_what_went_wrong() {
         .await
         .unwrap_err();
     assert!(matches!(err, AddPeerError::IsSelf(_)), "{err}");
+    a.discovery.shutdown().await;
+}
+
+/// A device whose server passes `POST /introduce` to its discovery, as `parley-node` does.
+async fn device_taking_introductions(name: &str, mdns_port: u16) -> Device {
+    let info = info(name, PROTOCOL_VERSION);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (server, stopped) = oneshot::channel::<()>();
+    let config = ServerConfig::device("owner-token", info.clone());
+    let (handle, _task) = parley_signal::spawn(listener, config, async move {
+        let _ = stopped.await;
+    })
+    .unwrap();
+    let addr = handle.local_addr();
+    let mut config = DiscoveryConfig::new(info.clone(), addr.port());
+    config.mdns_port = mdns_port;
+    config.interfaces = Interfaces::LoopbackOnly;
+    let discovery = Arc::new(Discovery::start(config).unwrap());
+    let mut requests = handle.accept_introductions(4);
+    let verifier = discovery.clone();
+    tokio::spawn(async move {
+        while let Some(request) = requests.recv().await {
+            let verdict = verifier
+                .accept_introduction(request.from, &request.introduction)
+                .await
+                .map(|_| ())
+                .map_err(|e| parley_signal::IntroductionRejected(e.to_string()));
+            let _ = request.reply.send(verdict);
+        }
+    });
+    let events = discovery.subscribe();
+    Device {
+        info,
+        discovery,
+        events,
+        server,
+        addr,
+    }
+}
+
+/// `POST /introduce` to `addr` claiming `id` and `port`: status and body of the answer.
+async fn introduce(addr: SocketAddr, id: &str, port: u16) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = serde_json::json!({"id": id, "port": port}).to_string();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /introduce HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    tokio::time::timeout(WAIT, stream.read_to_string(&mut raw))
+        .await
+        .unwrap()
+        .unwrap();
+    let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    (status, body)
+}
+
+#[tokio::test]
+async fn an_introduced_device_is_listed_at_once_and_forged_introductions_are_refused() {
+    // Another mDNS port for the newcomer: only its introduction can make it known.
+    let mut a = device_taking_introductions("Anna", private_mdns_port().await).await;
+    let newcomer = info("Newcomer 新人", PROTOCOL_VERSION);
+    let (newcomer_addr, newcomer_server) = device_server(&newcomer).await;
+
+    // Forged: a claimed port where no Parley device listens, someone else's id, a's own id.
+    let nothing_there = {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (status, reason) = introduce(a.addr, &newcomer.id, nothing_there).await;
+    assert_eq!(status, 422, "{reason}");
+    assert!(reason.contains("no Parley device answers"), "{reason}");
+    let (status, reason) = introduce(a.addr, "someone-else", newcomer_addr.port()).await;
+    assert_eq!(status, 422, "{reason}");
+    assert!(reason.contains("is not someone-else"), "{reason}");
+    assert_eq!(introduce(a.addr, &a.info.id, a.addr.port()).await.0, 422);
+    assert!(
+        a.discovery.peers().await.is_empty(),
+        "nothing forged is listed"
+    );
+
+    // Genuine: listed at once, at the address the introduction came from.
+    let (status, body) = introduce(a.addr, &newcomer.id, newcomer_addr.port()).await;
+    assert_eq!(status, 204, "{body}");
+    let event = next_matching(&mut a.events, "newcomer added", added(&newcomer.id)).await;
+    let peer = event.peer();
+    assert_eq!(peer.name, "Newcomer 新人");
+    assert_eq!(peer.source, PeerSource::Introduced);
+    assert_eq!(peer.port, newcomer_addr.port());
+    assert_eq!(peer.addresses, vec![newcomer_addr.ip()]);
+
+    // Liveness covers it like any other peer.
+    drop(newcomer_server);
+    let gone = next_matching(&mut a.events, "newcomer removed", |e| {
+        matches!(e, PeerEvent::Removed { .. })
+    })
+    .await;
+    assert!(matches!(
+        gone,
+        PeerEvent::Removed {
+            reason: RemoveReason::Unreachable,
+            ..
+        }
+    ));
     a.discovery.shutdown().await;
 }

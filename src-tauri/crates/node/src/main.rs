@@ -16,7 +16,7 @@ use std::sync::Arc;
 use clap::Parser;
 use parley_discovery::{Discovery, DiscoveryConfig, Peer, load_or_create_device_id, new_device_id};
 use parley_protocol::{DeviceInfo, PROTOCOL_VERSION};
-use parley_signal::ServerConfig;
+use parley_signal::{IntroductionRejected, IntroductionRequest, ServerConfig};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
@@ -83,6 +83,10 @@ async fn run(args: Args) -> Result<(), AnyError> {
     discovery_config.mdns_port = args.mdns_port;
     let discovery = Arc::new(Discovery::start(discovery_config)?);
     let mut events = discovery.subscribe();
+    tokio::spawn(verify_introductions(
+        Arc::clone(&discovery),
+        server.accept_introductions(16),
+    ));
     emit(&json!({
         "event": "listening", "addr": addr.to_string(), "port": addr.port(),
         "id": info.id, "name": info.name, "ownerToken": owner_token,
@@ -137,6 +141,25 @@ async fn run(args: Args) -> Result<(), AnyError> {
     server_task.await??;
     emit(&json!({"event": "stopped"}));
     Ok(())
+}
+
+/// Answers `POST /introduce` requests: discovery checks each one (`GET /device` at its source)
+/// and lists the sender. The server bounds how many are in flight.
+async fn verify_introductions(
+    discovery: Arc<Discovery>,
+    mut requests: mpsc::Receiver<IntroductionRequest>,
+) {
+    while let Some(request) = requests.recv().await {
+        let discovery = Arc::clone(&discovery);
+        tokio::spawn(async move {
+            let verdict = discovery
+                .accept_introduction(request.from, &request.introduction)
+                .await
+                .map(|_| ())
+                .map_err(|e| IntroductionRejected(e.to_string()));
+            let _ = request.reply.send(verdict);
+        });
+    }
 }
 
 fn spawn_manual_add(
