@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
-import { byId, createRoom, joinRoom, waitAttr, waitFramesAdvance } from "../../ui/e2e/lib/ui.mjs";
+import { byId, createRoom, disallowedIceHosts, joinRoom, waitAttr, waitFramesAdvance } from "../../ui/e2e/lib/ui.mjs";
 import { callStats, roomCall, videoElementState, waitPath, waitStallAndRecovery, WAIT_MS } from "./lib/calls.mjs";
-import { configDir, fill, Lab, repoRoot, serverBinary, waitFor } from "./lib/lab.mjs";
+import { configDir, fill, Lab, PUBLIC_IP, repoRoot, serverBinary, waitFor } from "./lib/lab.mjs";
 
 /**
  * Runs `body` with a started lab and two parties; cleans up and dumps logs on failure.
@@ -26,6 +26,10 @@ async function withLab(t, opts, body) {
     opts.setup?.(lab);
     parties.push(...(await Promise.all([lab.party("A"), lab.party("B")])));
     await body(lab, parties[0], parties[1]);
+    for (const p of parties) {
+      const outside = await disallowedIceHosts(p.page, (h) => h === PUBLIC_IP);
+      assert.deepEqual(outside, [], `${p.name}'s calls were given ICE servers outside the lab`);
+    }
   } catch (err) {
     const seen = await Promise.all(
       parties.map(async (p) => `${await screenOf(p.page)} stats=${JSON.stringify(await callStats(p.page).catch(() => null))}`),

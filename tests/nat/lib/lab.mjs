@@ -343,6 +343,8 @@ export class Lab {
     page.on("pageerror", (e) => lines.push(`pageerror: ${e.message}`));
     const url = new URL("/", this.origin);
     url.searchParams.set("lang", "en");
+    // The UI's default STUN servers are public; the lab uses only what `welcome` names.
+    url.searchParams.set("stun", "");
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
     // A Chromium just started may still see its network settle and abort the first navigation
     // (ERR_NETWORK_CHANGED); that is not what the lab tests, so the load is retried.

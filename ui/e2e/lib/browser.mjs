@@ -91,13 +91,15 @@ export async function launchParty(scope, name, opts = {}) {
 
 /**
  * URL of the UI on `origin` with query parameters from the contract (?lang=, ?media=, ...).
+ * `?stun=` is empty unless given: the UI's default STUN servers are public, and tests have no
+ * internet (the harness fails a test whose calls were given any public ICE server).
  * @param {string} origin
  * @param {Record<string, string | undefined>} [query]
  * @param {string} [hash]
  */
 export function uiUrl(origin, query = {}, hash = "") {
   const url = new URL("/", origin);
-  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries({ stun: "", ...query })) if (v !== undefined) url.searchParams.set(k, v);
   if (hash) url.hash = hash;
   return url.toString();
 }

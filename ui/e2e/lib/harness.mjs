@@ -7,6 +7,10 @@ import { launchParty, uiUrl } from "./browser.mjs";
 import { repoRoot } from "./env.mjs";
 import { Scope } from "./scope.mjs";
 import { startDeviceServer, startPublicServer } from "./server.mjs";
+import { disallowedIceHosts } from "./ui.mjs";
+
+/** @param {string} host */
+const isLoopback = (host) => host === "localhost" || host === "::1" || /^127\./.test(host);
 
 /** @param {string} text */
 const tail = (text, lines = 60) => text.split("\n").slice(-lines).join("\n");
@@ -60,6 +64,10 @@ export function e2e(name, fn, opts = {}) {
     };
     try {
       await fn(ctx);
+      for (const p of parties) {
+        const hosts = await disallowedIceHosts(p.page, isLoopback);
+        if (hosts.length) throw new Error(`${p.name}'s calls were given public ICE servers: ${hosts.join(", ")} (use url(), which sets ?stun=)`);
+      }
     } catch (err) {
       const dir = join(repoRoot, ".artifacts/e2e", name.replace(/[^\w.-]+/g, "_"));
       mkdirSync(dir, { recursive: true });

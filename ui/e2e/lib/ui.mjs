@@ -282,3 +282,26 @@ export function marks(page) {
 export function pcConfigs(page) {
   return page.evaluate(() => /** @type {any} */ (window).__e2e.pcConfigs);
 }
+
+/**
+ * The host of a `stun:`/`turn:` URL (`turn:10.0.0.1:3478?transport=tcp` -> `10.0.0.1`).
+ * @param {string} url
+ */
+export function iceUrlHost(url) {
+  const rest = url.replace(/^[a-z]+:(\/\/)?/i, "").replace(/[?/].*$/, "").replace(/^[^@]*@/, "");
+  return rest.startsWith("[") ? rest.slice(1, rest.indexOf("]")) : rest.split(":")[0];
+}
+
+/**
+ * Hosts of ICE servers the page's calls were given that `allowed` rejects. Tests run without
+ * internet and must never send STUN/TURN to a public address (e.g. the UI's default servers),
+ * so every suite checks its parties with this after a test.
+ * @param {Page} page
+ * @param {(host: string) => boolean} allowed
+ * @returns {Promise<string[]>}
+ */
+export async function disallowedIceHosts(page, allowed) {
+  const configs = await pcConfigs(page).catch(() => []); // A page closed by the test has none left.
+  const urls = configs.flatMap((c) => c.iceServers.flatMap((s) => [/** @type {any} */ (s).urls].flat()));
+  return urls.map((u) => iceUrlHost(String(u))).filter((h) => !allowed(h));
+}

@@ -11,6 +11,8 @@ export interface PageConfig {
   join: string | null;
   audioOnly: boolean;
   ownerToken: string | null;
+  /** `?stun=` replaces the STUN list from settings for this visit ("" = none); null if absent. */
+  stun: string | null;
 }
 
 /** Reads the page config from a location. */
@@ -26,6 +28,7 @@ export function readPageConfig(loc: Pick<Location, "search" | "hash" | "protocol
     join: q.get("join"),
     audioOnly: q.get("media") === "audio",
     ownerToken: hash.get("owner"),
+    stun: q.get("stun"),
   };
 }
 

@@ -467,7 +467,7 @@ export class Controller {
     this.awaiting = null;
     const welcome = session.welcome;
     // LAN (device) calls use no ICE servers at all; internet rooms use the server's and ours.
-    const iceServers = callIceServers(welcome?.mode, welcome?.iceServers ?? [], this.settings);
+    const iceServers = callIceServers(welcome?.mode, welcome?.iceServers ?? [], this.settings, this.page.stun);
     this.live.start({
       remote,
       polite: session.peerId < remote,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callIceServers, DEFAULT_SETTINGS, sanitize, userIceServers } from "./settings";
+import { callIceServers, DEFAULT_SETTINGS, DEFAULT_STUN, sanitize, userIceServers } from "./settings";
 
 describe("settings", () => {
   it("keeps known fields and drops the rest", () => {
@@ -14,7 +14,32 @@ describe("settings", () => {
       { urls: ["stun:a.example:3478", "stun:b.example"] },
       { urls: ["turn:t.example:3478"], username: "u", credential: "p" },
     ]);
-    expect(userIceServers(DEFAULT_SETTINGS)).toEqual([]);
+    expect(userIceServers({ ...DEFAULT_SETTINGS, stun: "" })).toEqual([]);
+  });
+
+  it("starts with two public STUN servers, which the person may edit or empty", () => {
+    expect(userIceServers(DEFAULT_SETTINGS)).toEqual([{ urls: ["stun:stun.l.google.com:19302", "stun:stun.cloudflare.com:3478"] }]);
+    expect(DEFAULT_SETTINGS.stun).toBe(DEFAULT_STUN);
+    // A stored choice, even an empty one, wins over the default; a missing one gets it.
+    expect(sanitize({ stun: "" }).stun).toBe("");
+    expect(sanitize({ stun: "stun:mine.example:3478" }).stun).toBe("stun:mine.example:3478");
+    expect(sanitize({ name: "Ada" }).stun).toBe(DEFAULT_STUN);
+  });
+
+  it("puts the server's STUN/TURN before the default STUN, and a ?stun= override replaces the setting", () => {
+    const welcome = [{ urls: ["stun:10.77.0.1:3478"] }, { urls: ["turn:10.77.0.1:3478"], username: "1700000000:peer", credential: "c" }];
+    expect(callIceServers("public", welcome, DEFAULT_SETTINGS)).toEqual([
+      ...welcome,
+      { urls: ["stun:stun.l.google.com:19302", "stun:stun.cloudflare.com:3478"] },
+    ]);
+    expect(callIceServers("public", welcome, DEFAULT_SETTINGS, "")).toEqual(welcome);
+    expect(callIceServers("public", [], DEFAULT_SETTINGS, "stun:127.0.0.1:3478")).toEqual([{ urls: ["stun:127.0.0.1:3478"] }]);
+    // The override touches STUN only: the person's TURN relay stays.
+    const withTurn = { ...DEFAULT_SETTINGS, turnUrl: "turn:t.example", turnUser: "u", turnPass: "p" };
+    expect(callIceServers("public", [], withTurn, "")).toEqual([{ urls: ["turn:t.example"], username: "u", credential: "p" }]);
+    // LAN calls never use the default (or any) STUN server.
+    expect(callIceServers("device", welcome, DEFAULT_SETTINGS)).toEqual([]);
+    expect(callIceServers(undefined, [], DEFAULT_SETTINGS, "")).toEqual([]);
   });
 
   it("puts the server's ICE servers before the user's, and uses none on LAN calls", () => {

@@ -19,7 +19,7 @@ export interface Settings {
   cameraId: string;
   micId: string;
   speakerId: string;
-  /** Extra STUN URLs, comma-separated. */
+  /** STUN URLs for room calls, comma-separated; starts as {@link DEFAULT_STUN}, may be emptied. */
   stun: string;
   turnUrl: string;
   turnUser: string;
@@ -29,6 +29,13 @@ export interface Settings {
   devices: SavedDevice[];
 }
 
+/**
+ * Public STUN servers used for room calls until the person edits the list: two operators, so
+ * one outage does not cost every call its server-reflexive candidates. Keep in step with
+ * `DEFAULT_STUN_SERVERS` in src-tauri/src/settings.rs (a Rust test checks).
+ */
+export const DEFAULT_STUN = "stun:stun.l.google.com:19302, stun:stun.cloudflare.com:3478";
+
 /** Defaults for a first start. */
 export const DEFAULT_SETTINGS: Settings = {
   name: "",
@@ -36,7 +43,7 @@ export const DEFAULT_SETTINGS: Settings = {
   cameraId: "",
   micId: "",
   speakerId: "",
-  stun: "",
+  stun: DEFAULT_STUN,
   turnUrl: "",
   turnUser: "",
   turnPass: "",
@@ -105,11 +112,19 @@ export function userIceServers(s: Settings): RTCIceServer[] {
 }
 
 /**
- * ICE servers for a call: none on LAN (device) calls; for internet rooms the server's own from
- * `welcome` first (its TURN entries carry fresh credentials), then the user's.
+ * ICE servers for a call: none on LAN (device) calls, which connect over host candidates and
+ * must not wait on STUN a LAN without internet cannot reach; for internet rooms the server's own
+ * from `welcome` first (they take precedence: its TURN entries carry fresh credentials), then
+ * the user's. `stunOverride` (the page's `?stun=`, tests) replaces the user's STUN list.
  */
-export function callIceServers(mode: "public" | "device" | undefined, welcome: RTCIceServer[], s: Settings): RTCIceServer[] {
-  return mode === "device" ? [] : [...welcome, ...userIceServers(s)];
+export function callIceServers(
+  mode: "public" | "device" | undefined,
+  welcome: RTCIceServer[],
+  s: Settings,
+  stunOverride: string | null = null,
+): RTCIceServer[] {
+  if (mode === "device") return [];
+  return [...welcome, ...userIceServers(stunOverride === null ? s : { ...s, stun: stunOverride })];
 }
 
 /** A stable random id for this browser, used as the caller's device id when knocking. */

@@ -124,7 +124,7 @@ export const en = {
   "settings.speakerUnsupported": "This browser cannot choose the speaker.",
   "settings.network": "Network",
   "settings.stun": "STUN servers",
-  "settings.stunHelp": "Comma-separated, e.g. stun:stun.example.org:3478",
+  "settings.stunHelp": "Comma-separated, for room calls; a server's own STUN/TURN come first. Empty: none. Calls to nearby devices use none.",
   "settings.turn": "TURN server",
   "settings.turnUser": "TURN user name",
   "settings.turnPass": "TURN password",

@@ -126,7 +126,7 @@ export const zhCN: Record<MessageKey, string> = {
   "settings.speakerUnsupported": "此浏览器不能选择扬声器。",
   "settings.network": "网络",
   "settings.stun": "STUN 服务器",
-  "settings.stunHelp": "用逗号分隔，例如 stun:stun.example.org:3478",
+  "settings.stunHelp": "用逗号分隔，用于房间通话；服务器自带的 STUN/TURN 优先。留空则不用。呼叫附近设备时不用。",
   "settings.turn": "TURN 服务器",
   "settings.turnUser": "TURN 用户名",
   "settings.turnPass": "TURN 密码",
