@@ -22,18 +22,23 @@ const INTRODUCTION_TIMEOUT: Duration = Duration::from_secs(3);
 /// query may not answer it (RFC 6762 section 6 rate limit) and is found only then.
 pub(crate) const INTRODUCTION_WINDOW: Duration = Duration::from_secs(5);
 
-/// Introduces us to a peer at the first of `addrs` that answers. Best effort: a peer that
-/// refuses (or is not a Parley device, or predates introductions) learns about us from mDNS.
+/// Introduces us to a peer, trying its addresses in order until one accepts (another address
+/// may work where one is refused, e.g. a link-local source the peer cannot check back). Best
+/// effort: a peer that refuses (or is not a Parley device, or predates introductions) learns
+/// about us from mDNS as before.
 pub(crate) async fn send(introduction: Introduction, addrs: Vec<SocketAddr>) {
     let Ok(body) = serde_json::to_vec(&introduction) else {
         return;
     };
     for addr in addrs {
         match post_json(addr, "/introduce", &body, INTRODUCTION_TIMEOUT).await {
+            Ok((204, _)) => {
+                tracing::debug!(%addr, "introduced ourselves");
+                return;
+            }
             Ok((status, answer)) => {
                 let answer = String::from_utf8_lossy(&answer);
-                tracing::debug!(%addr, status, %answer, "introduced ourselves");
-                return;
+                tracing::debug!(%addr, status, %answer, "introduction refused");
             }
             Err(e) => tracing::debug!(%addr, error = %e, "introduction not delivered"),
         }
