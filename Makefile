@@ -61,8 +61,9 @@ test-lan: build ## LAN test bed in network namespaces
 	@if [ -x tests/lan/run.sh ]; then tests/lan/run.sh; fi
 
 .PHONY: test-app
-test-app: build ## the desktop app under Xvfb: window, UI, device server, clean exit
+test-app: build ## the desktop app: smoke under Xvfb, WebDriver suite on a namespace LAN (root)
 	tests/app/smoke.sh
+	tests/app/run.sh
 
 .PHONY: test-nat
 test-nat: build ## NAT lab: calls across nftables NATs via STUN/TURN (coturn), in namespaces

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # App smoke test: the real desktop app under Xvfb opens its window, loads the UI, serves its
 # device server, and quits cleanly on SIGTERM. Screenshot: .artifacts/app/smoke.png.
-# Usage: tests/app/smoke.sh [path/to/parley]   (after `make build`)
+# Usage: tests/app/smoke.sh [path/to/parley [screenshot.png]]   (after `make build`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin="${1:-${CARGO_TARGET_DIR:-target}/debug/parley}"
 out=.artifacts/app
-mkdir -p "$out"
+shot="${2:-$out/smoke.png}"
+mkdir -p "$out" "$(dirname "$shot")"
 work=$(mktemp -d)
 pid=""
 cleanup() {
@@ -45,10 +46,10 @@ name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["displayN
   "$work/data/app.parley.desktop/settings.json")
 case "$device" in *"\"name\":\"$name\""*) ;; *) fail "/device says $device, settings say $name" ;; esac
 
-import -window root "$out/smoke.png"
+import -window root "$shot"
 kill -TERM "$pid"
 status=0; wait "$pid" || status=$?
 pid=""
 [ "$status" -eq 0 ] || fail "exit status $status after SIGTERM"
 grep -q "device server stopped" "$work/log" || fail "the device server was not shut down"
-echo "app smoke: ok (window, UI loaded, /device on port $port, clean exit; $out/smoke.png)"
+echo "app smoke: ok (window, UI loaded, /device on port $port, clean exit; $shot)"

@@ -1,0 +1,295 @@
+// A two-host LAN of network namespaces for the app suite:
+//
+//   app  10.91.0.1 (Xvfb, tauri-driver -> WebKitWebDriver -> parley) --+-- lan: bridge br0
+//   node 10.91.0.2 (parley-node, the knocking caller)                  --+
+//
+// Namespaces of a run are named `papp-<pid>-<rand>-<role>` and deleted at the end with
+// everything still running in them, even on failure; a crashed run's leftovers (pid gone) are
+// deleted by the next run. Nothing is created in the root namespace, so fixed addresses and
+// ports are parallel-safe. Processes print lines; tests wait on those lines, never on time.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { deleteNamespace, listNamespaces, run } from "../../nat/lib/netns.mjs";
+import { WAIT_MS, WebDriver, waitFor } from "./webdriver.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, "../../..");
+const target = process.env.CARGO_TARGET_DIR ? resolve(repoRoot, process.env.CARGO_TARGET_DIR) : join(repoRoot, "target");
+/** The app binary under test (PARLEY_APP_BIN, else the debug build). */
+export const appBinary = process.env.PARLEY_APP_BIN ?? join(target, "debug", "parley");
+const nodeBinary = process.env.PARLEY_NODE_BIN ?? join(target, "debug", "parley-node");
+const tauriDriver = process.env.TAURI_DRIVER ?? join(repoRoot, ".tools", "bin", "tauri-driver");
+const PREFIX = "papp-";
+/** The app's device server port (a fresh namespace has it free). */
+export const APP_PORT = 7878;
+export const HOSTS = /** @type {const} */ ({ app: "10.91.0.1", node: "10.91.0.2" });
+
+/** Deletes namespaces of earlier runs whose process is gone. */
+function removeStaleNamespaces() {
+  for (const ns of listNamespaces()) {
+    if (!ns.startsWith(PREFIX)) continue;
+    const pid = Number(ns.slice(PREFIX.length).split("-")[0]);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if (/** @type {NodeJS.ErrnoException} */ (err).code === "ESRCH") deleteNamespace(ns);
+    }
+  }
+}
+
+/** A child process's stdout as lines, with waits on a line matching a predicate. */
+export class Lines {
+  /** @param {import("node:child_process").ChildProcess} child */
+  constructor(child) {
+    this.child = child;
+    /** @type {string[]} */
+    this.lines = [];
+    /** @type {Array<() => void>} */
+    this.listeners = [];
+    let partial = "";
+    child.stdout?.on("data", (/** @type {Buffer} */ chunk) => {
+      const parts = (partial + chunk.toString("utf8")).split("\n");
+      partial = parts.pop() ?? "";
+      this.lines.push(...parts.filter(Boolean));
+      for (const l of [...this.listeners]) l();
+    });
+    child.on("exit", () => {
+      for (const l of [...this.listeners]) l();
+    });
+  }
+
+  /**
+   * Resolves with the first JSON line (seen so far or later) that `match` accepts.
+   * @param {string} what
+   * @param {(line: any) => boolean} match
+   * @param {{ timeoutMs?: number, from?: number }} [opts]  `from`: ignore lines before this index
+   * @returns {Promise<any>}
+   */
+  async waitJson(what, match, opts = {}) {
+    const line = await this.waitLine(what, (l) => {
+      try {
+        return match(JSON.parse(l));
+      } catch {
+        return false;
+      }
+    }, opts);
+    return JSON.parse(line);
+  }
+
+  /**
+   * Resolves with the first line (seen so far or later) that `match` accepts; fails when the
+   * process exits first or after `timeoutMs`.
+   * @param {string} what
+   * @param {(line: string) => boolean} match
+   * @param {{ timeoutMs?: number, from?: number }} [opts]  `from`: ignore lines before this index
+   * @returns {Promise<string>}
+   */
+  waitLine(what, match, { timeoutMs = WAIT_MS, from = 0 } = {}) {
+    return new Promise((resolvePromise, reject) => {
+      const check = () => {
+        const hit = this.lines.slice(from).find(match);
+        if (hit !== undefined) return done(() => resolvePromise(hit));
+        if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          done(() => reject(new Error(`${what}: the process exited (${this.child.exitCode ?? this.child.signalCode}); it printed:\n${this.lines.slice(-20).join("\n")}`)));
+        }
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; seen:\n${this.lines.slice(-20).join("\n")}`))), timeoutMs);
+      const done = (/** @type {() => void} */ settle) => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((l) => l !== check);
+        settle();
+      };
+      this.listeners.push(check);
+      check();
+    });
+  }
+}
+
+/** The lab: namespaces, display, driver, node. Use `start()`, and always `close()`. */
+export class AppLab {
+  constructor() {
+    removeStaleNamespaces();
+    this.tag = `${PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+    this.tmp = mkdtempSync(join(tmpdir(), "parley-app-"));
+    /** @type {string[]} */
+    this.namespaces = [];
+    /** @type {import("node:child_process").ChildProcess[]} */
+    this.children = [];
+    /** @type {Map<string, string>} */
+    this.logs = new Map();
+    /** The app's data directory (XDG_DATA_HOME), kept across app restarts. */
+    this.appHome = join(this.tmp, "app-home");
+    this.driver = new WebDriver(join(this.tmp, "driver.sock"));
+  }
+
+  /** @param {string} role */
+  ns(role) {
+    return `${this.tag}-${role}`;
+  }
+
+  /**
+   * @param {string} role
+   * @param {string[]} cmd
+   */
+  exec(role, cmd) {
+    return run("ip", ["netns", "exec", this.ns(role), ...cmd]);
+  }
+
+  /** @param {string} role */
+  addNamespace(role) {
+    run("ip", ["netns", "add", this.ns(role)]);
+    this.namespaces.push(this.ns(role));
+    this.exec(role, ["ip", "link", "set", "lo", "up"]);
+  }
+
+  /**
+   * A host on the bridge: eth0 with `ip`/24 and a multicast route (mDNS), IPv6 off so no
+   * address appears late (duplicate address detection) and changes what mDNS announces.
+   * @param {"app" | "node"} role
+   */
+  addHost(role) {
+    this.addNamespace(role);
+    this.exec(role, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
+    run("ip", ["link", "add", "eth0", "netns", this.ns(role), "type", "veth", "peer", "name", `p-${role}`, "netns", this.ns("lan")]);
+    this.exec("lan", ["ip", "link", "set", `p-${role}`, "master", "br0", "up"]);
+    this.exec(role, ["ip", "addr", "add", `${HOSTS[role]}/24`, "dev", "eth0"]);
+    this.exec(role, ["ip", "link", "set", "eth0", "up"]);
+    this.exec(role, ["ip", "route", "add", "224.0.0.0/4", "dev", "eth0"]);
+  }
+
+  /**
+   * Spawns a command inside a namespace; stdout is watched as lines, stderr kept as a log.
+   * @param {string} role
+   * @param {string[]} argv
+   * @param {string} logName
+   * @param {{ env?: Record<string, string>, stdin?: boolean, fd3?: boolean }} [opts]
+   */
+  spawnIn(role, argv, logName, opts = {}) {
+    /** @type {Array<"pipe" | "ignore">} */
+    const stdio = [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"];
+    if (opts.fd3) stdio.push("pipe");
+    /** @type {import("node:child_process").ChildProcess} */
+    const child = spawn("ip", ["netns", "exec", this.ns(role), ...argv], {
+      stdio,
+      env: { ...process.env, NO_COLOR: "1", ...opts.env },
+    });
+    this.children.push(child);
+    this.logs.set(logName, "");
+    const add = (/** @type {Buffer} */ d) => {
+      const log = (this.logs.get(logName) ?? "") + d.toString();
+      this.logs.set(logName, log.length > 200_000 ? log.slice(-100_000) : log);
+    };
+    child.stdout?.on("data", add);
+    child.stderr?.on("data", add);
+    return { child, lines: new Lines(child) };
+  }
+
+  /** Builds the LAN, starts Xvfb and tauri-driver in the app's namespace. */
+  async start() {
+    for (const [what, path] of [["app", appBinary], ["parley-node", nodeBinary], ["tauri-driver", tauriDriver]]) {
+      if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`);
+    }
+    this.addNamespace("lan");
+    this.exec("lan", ["ip", "link", "add", "br0", "type", "bridge"]);
+    this.exec("lan", ["ip", "link", "set", "br0", "up"]);
+    this.addHost("app");
+    this.addHost("node");
+
+    // Xvfb picks a free display itself and writes its number to fd 3 once it accepts clients.
+    const xvfb = this.spawnIn("app", ["Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp"], "xvfb", { fd3: true });
+    this.display = await new Promise((resolveDisplay, reject) => {
+      const fd3 = /** @type {import("node:stream").Readable} */ (xvfb.child.stdio[3]);
+      let text = "";
+      fd3.on("data", (d) => {
+        text += d.toString();
+        if (text.includes("\n")) resolveDisplay(`:${text.trim()}`);
+      });
+      xvfb.child.on("exit", (code) => reject(new Error(`Xvfb exited (${code}): ${this.logs.get("xvfb")}`)));
+    });
+
+    mkdirSync(this.appHome, { recursive: true });
+    this.spawnIn("app", [tauriDriver, "--port", "4444", "--native-port", "4445", "--native-driver", "/usr/bin/WebKitWebDriver"], "app", {
+      env: {
+        DISPLAY: this.display,
+        XDG_DATA_HOME: join(this.appHome, "data"),
+        XDG_CONFIG_HOME: join(this.appHome, "config"),
+        XDG_CACHE_HOME: join(this.appHome, "cache"),
+        PARLEY_PORT: String(APP_PORT),
+        PARLEY_SINGLE_INSTANCE: "0",
+        PARLEY_MOCK_MEDIA: "1",
+        RUST_LOG: "info",
+        NO_AT_BRIDGE: "1",
+      },
+    });
+    const forwarder = this.spawnIn("app", [process.execPath, join(here, "forward.mjs"), this.driver.socketPath, "4444"], "forward");
+    await forwarder.lines.waitLine("the forwarder's socket", (l) => l === "listening", { timeoutMs: 10_000 });
+    await waitFor("tauri-driver ready", () => this.driver.ready(), 30_000);
+  }
+
+  /** Launches the app through the driver; resolves once a session (and window) exists. */
+  launchApp() {
+    return this.driver.launch(appBinary);
+  }
+
+  /**
+   * Quits the app the way the system does at logout (SIGTERM, which the app handles like
+   * closing its window: goodbye on mDNS, server stopped), and waits until it has exited.
+   * Ending a WebDriver session instead kills the app, which says no goodbye.
+   */
+  async quitApp() {
+    const app = realpathSync(appBinary);
+    const pids = run("ip", ["netns", "pids", this.ns("app")]).stdout.split(/\s+/).filter(Boolean).filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/exe`) === app;
+      } catch {
+        return false; // exited meanwhile, or not ours to read
+      }
+    });
+    if (pids.length === 0) throw new Error("the app is not running");
+    for (const pid of pids) process.kill(Number(pid), "SIGTERM");
+    await waitFor("the app to exit after SIGTERM", () => pids.every((pid) => !existsSync(`/proc/${pid}`)), 15_000);
+  }
+
+  /** The app's settings as saved on disk. */
+  appSettings() {
+    return JSON.parse(readFileSync(join(this.appHome, "data", "app.parley.desktop", "settings.json"), "utf8"));
+  }
+
+  /**
+   * A parley-node named `name` on the node host; its stdout events as JSON lines.
+   * @param {string} name
+   */
+  async startNode(name) {
+    const node = this.spawnIn("node", [nodeBinary, "--name", name, "--data-dir", join(this.tmp, "node-data")], "node", { stdin: true });
+    await node.lines.waitJson("parley-node listening", (e) => e.event === "listening");
+    return node;
+  }
+
+  /**
+   * A caller on the node host knocking on the app's device server; its stdout is the server's
+   * messages. Closing its stdin cancels the knock.
+   * @param {string} callerName
+   */
+  knock(callerName) {
+    const device = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+    return this.spawnIn("node", [process.execPath, "--experimental-websocket", "--no-warnings", join(here, "knock.mjs"), `ws://${HOSTS.app}:${APP_PORT}/ws`, callerName, device], "knock", { stdin: true });
+  }
+
+  /** The end of every log, for a failure message. */
+  diagnostics() {
+    return [...this.logs].map(([name, log]) => `--- ${name}\n${log.slice(-4000)}`).join("\n");
+  }
+
+  /** Stops everything, deletes the namespaces and temp files. */
+  close() {
+    for (const child of this.children) if (child.exitCode === null) child.kill("SIGTERM");
+    // Deleting a namespace SIGKILLs what still runs in it (the app, WebKit, Xvfb).
+    for (const ns of this.namespaces.reverse()) deleteNamespace(ns);
+    this.namespaces = [];
+    rmSync(this.tmp, { recursive: true, force: true });
+  }
+}
