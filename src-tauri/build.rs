@@ -13,6 +13,10 @@ const COMMANDS: &[&str] = &[
     "owner_session",
     "list_peers",
     "add_peer",
+    // Signaling connections dialled by the backend (src-tauri/src/transport_bridge.rs).
+    "transport_open",
+    "transport_send",
+    "transport_close",
     // Native WebRTC engine (Linux; src-tauri/src/native_engine.rs).
     "native_available",
     "native_devices",

@@ -8,13 +8,16 @@ pub mod commands;
 mod desktop;
 pub mod device;
 pub mod device_commands;
+pub mod local_candidates;
 #[cfg(target_os = "linux")]
 pub mod native_engine;
 pub mod settings;
 pub mod settings_store;
+pub mod transport_bridge;
 pub mod webview;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tauri::plugin::TauriPlugin;
 use tauri::{Manager, Runtime};
@@ -63,6 +66,12 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(webview_plugin(options.mock_media))
+        .on_page_load(|webview, payload| {
+            // A reloaded or closed page cannot hear its old connections any more.
+            if payload.event() == tauri::webview::PageLoadEvent::Started {
+                close_transports_of(webview.app_handle(), webview.label());
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::get_settings,
             commands::save_settings,
@@ -72,6 +81,9 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
             device_commands::owner_session,
             device_commands::list_peers,
             device_commands::add_peer,
+            transport_bridge::transport_open,
+            transport_bridge::transport_send,
+            transport_bridge::transport_close,
             #[cfg(target_os = "linux")]
             native_engine::native_available,
             #[cfg(target_os = "linux")]
@@ -101,6 +113,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
         ])
         .setup(move |app| {
             commands::manage_state(app.handle(), settings_file);
+            app.manage(Arc::new(transport_bridge::Transports::default()));
             #[cfg(target_os = "linux")]
             app.manage(native_engine::NativeEngines::default());
             if let Some(node) = node {
@@ -167,7 +180,8 @@ fn configure_native_webview<R: Runtime>(
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     init_logging();
-    let builder = tauri::Builder::default();
+    // Incoming calls while the window is in the background; the UI sends the notification.
+    let builder = tauri::Builder::default().plugin(tauri_plugin_notification::init());
     #[cfg(desktop)]
     let builder = desktop::add_plugins(builder);
     let app = match build(builder, Options::from_env()).build(tauri::generate_context!()) {
@@ -184,6 +198,9 @@ pub fn run() {
         if let tauri::RunEvent::Exit = event {
             // Goodbye packets and the server's `bye` go out before the process ends.
             device_commands::stop_node(app);
+            if let Some(transports) = app.try_state::<Arc<transport_bridge::Transports>>() {
+                tauri::async_runtime::block_on(transports.shutdown());
+            }
         }
     });
 }
@@ -193,6 +210,12 @@ fn init_logging() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Ignored when a subscriber is already set (e.g. the mobile host installed one).
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+fn close_transports_of<R: Runtime>(app: &tauri::AppHandle<R>, webview: &str) {
+    if let Some(transports) = app.try_state::<Arc<transport_bridge::Transports>>() {
+        transports.close_for_webview(webview);
+    }
 }
 
 /// Focuses the main window: a second launch, or an incoming call while hidden.
