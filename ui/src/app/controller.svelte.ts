@@ -12,6 +12,7 @@ import type { CallStats } from "../engine/stats";
 import type { Transport } from "../engine/transport";
 import { WebSocketTransport } from "../engine/websocket-transport";
 import { matchLocale, setLocale } from "../i18n/index.svelte";
+import type { AppHooks } from "./app-mode";
 import { deviceUrls, httpBase, readPageConfig, type PageConfig } from "./config";
 import { fetchDeviceInfo } from "./devices";
 import { LiveCall } from "./live.svelte";
@@ -46,6 +47,8 @@ export interface KnownDevice {
   /** Its device server's WebSocket URL. */
   wsUrl: string;
   address?: string;
+  /** False for a device speaking another protocol version: listed, but not callable. */
+  compatible?: boolean;
 }
 
 /** Makes a transport for a server URL (the app swaps in its IPC transport). */
@@ -101,10 +104,14 @@ export class Controller {
   private readonly ringer = new Ringer();
   private listening = false;
   private peerGrace: ReturnType<typeof setTimeout> | null = null;
-  private readonly deviceId = browserDeviceId();
+  private readonly deviceId: string;
+  /** Set inside the Parley app (see app-mode.ts); null in a browser. */
+  private readonly app: AppHooks | null;
 
-  constructor(options: { store?: SettingsStore; transport?: TransportFactory; location?: Location } = {}) {
+  constructor(options: { store?: SettingsStore; transport?: TransportFactory; location?: Location; app?: AppHooks } = {}) {
     this.page = readPageConfig(options.location ?? window.location);
+    this.app = options.app ?? null;
+    this.deviceId = this.app?.deviceId ?? browserDeviceId();
     this.store = options.store ?? new LocalSettingsStore();
     this.settings = this.store.load();
     this.makeTransport = options.transport ?? ((url) => new WebSocketTransport(url));
@@ -115,12 +122,14 @@ export class Controller {
 
   /** Connects to the page's server and starts listening for network changes. */
   start(): void {
-    const url = this.page.serverOverride ?? (this.settings.serverUrl.trim() || this.page.sameHostServer);
+    // In the app, the home session is this device's own server, as its owner.
+    const url = this.app?.owner.url ?? this.page.serverOverride ?? (this.settings.serverUrl.trim() || this.page.sameHostServer);
     if (!url) {
       this.signaling = "offline";
       return;
     }
-    const session = new SignalingSession(this.makeTransport(url), { ownerToken: this.page.ownerToken ?? undefined });
+    const ownerToken = this.app?.owner.token ?? this.page.ownerToken ?? undefined;
+    const session = new SignalingSession(this.makeTransport(url), { ownerToken });
     this.home = session;
     session.on("state", (s) => {
       this.signaling = s;
@@ -142,6 +151,7 @@ export class Controller {
     session.start();
     if (this.listening) return;
     this.listening = true;
+    this.app?.watchPeers((devices) => this.setNearby(devices));
     window.addEventListener("online", () => this.live.restartIce());
     // Closing the tab: say goodbye on both paths so the other side does not wait for timeouts.
     window.addEventListener("pagehide", () => {
@@ -168,8 +178,10 @@ export class Controller {
     const serverChanged = next.serverUrl !== this.settings.serverUrl;
     this.settings = next;
     this.store.save($state.snapshot(next) as Settings);
+    // In the app the backend renames this device; the ready card shows the new name at once.
+    if (this.app && this.device && next.name.trim()) this.device = { ...this.device, name: next.name.trim() };
     setLocale(next.language !== "auto" ? next.language : (this.page.lang ?? matchLocale(navigator.language) ?? "en"));
-    if (serverChanged && !this.live.hasCall && !this.page.serverOverride) {
+    if (serverChanged && !this.live.hasCall && !this.page.serverOverride && !this.app) {
       this.home?.close();
       this.start();
     }
@@ -211,7 +223,7 @@ export class Controller {
 
   /** Calls a device from the list, through its own device server. */
   async callDevice(device: KnownDevice, media: Media): Promise<void> {
-    if (!(await this.openMedia(media === "video"))) return;
+    if (device.compatible === false || !(await this.openMedia(media === "video"))) return;
     const session = new SignalingSession(this.makeTransport(device.wsUrl));
     this.active = session;
     this.peerName = device.name;
@@ -242,6 +254,11 @@ export class Controller {
 
   /** Adds a device by address after asking it who it is (`GET /device`). */
   async addDevice(address: string): Promise<boolean> {
+    if (this.app) {
+      const added = await this.app.addDevice(address);
+      if (!added) this.banner = { code: "device-unreachable" };
+      return added;
+    }
     const urls = deviceUrls(address);
     if (!urls) {
       this.banner = { code: "device-unreachable" };
@@ -389,6 +406,7 @@ export class Controller {
         this.peerName = msg.name;
         this.screen = "incoming";
         this.ringer.start("incoming");
+        this.app?.incomingCall(msg.name);
         return;
       case "ringing":
         if (mine) this.ringing = true;
@@ -529,7 +547,7 @@ export class Controller {
 
   private async loadDeviceInfo(wsUrl: string): Promise<void> {
     const base = httpBase(wsUrl);
-    const info = base ? await fetchDeviceInfo(base) : null;
+    const info = this.app ? await this.app.deviceInfo() : base ? await fetchDeviceInfo(base) : null;
     if (info) this.device = info;
     else this.banner = { code: "device-unreachable" };
   }

@@ -26,6 +26,7 @@ export const en = {
   "home.settings": "Settings",
   "home.deviceReady": "Ready for calls",
   "home.deviceHelp": "People on your network can call {name}. Keep this page open to answer.",
+  "home.incompatible": "Needs a newer Parley to call",
   "signal.online": "Connected to server",
   "signal.reconnecting": "Connecting to server…",
   "signal.offline": "Offline",
@@ -146,6 +147,9 @@ export const en = {
   "error.no-webrtc": "This browser cannot make calls (no WebRTC).",
   "error.screen-failed": "Screen sharing did not start.",
   "error.server-error": "The server refused the request: {detail}",
+  "error.settings-invalid": "Settings not saved: {detail}",
+  "notify.incomingTitle": "Incoming call",
+  "notify.incomingBody": "{name} is calling you",
 } as const;
 
 /** Every message key. */

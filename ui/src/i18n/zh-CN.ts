@@ -28,6 +28,7 @@ export const zhCN: Record<MessageKey, string> = {
   "home.settings": "设置",
   "home.deviceReady": "可以接听来电",
   "home.deviceHelp": "同一网络中的人可以呼叫“{name}”。保持此页面打开即可接听。",
+  "home.incompatible": "需要更新 Parley 才能呼叫",
   "signal.online": "已连接服务器",
   "signal.reconnecting": "正在连接服务器…",
   "signal.offline": "离线",
@@ -148,4 +149,7 @@ export const zhCN: Record<MessageKey, string> = {
   "error.no-webrtc": "此浏览器无法通话（不支持 WebRTC）。",
   "error.screen-failed": "屏幕共享没有启动。",
   "error.server-error": "服务器拒绝了请求：{detail}",
+  "error.settings-invalid": "设置未保存：{detail}",
+  "notify.incomingTitle": "来电",
+  "notify.incomingBody": "{name} 正在呼叫你",
 };
