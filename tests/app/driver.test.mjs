@@ -19,23 +19,34 @@ const CALLER = `Chloé’s phone ${suffix}`;
 /** @param {any} event @param {string} name */
 const isPeerNamed = (event, name) => (event.event === "added" || event.event === "updated") && event.peer?.name === name;
 
-describe("the desktop app driven by tauri-driver", () => {
+describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
   const lab = new AppLab();
+  // Interrupted (Ctrl-C, a CI timeout): still delete the namespaces and what runs in them.
+  for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
+    process.once(signal, () => {
+      lab.closeNow();
+      process.exit(130);
+    });
+  }
   /** @type {import("./lib/webdriver.mjs").Session | undefined} */
   let app;
   /** @type {Awaited<ReturnType<AppLab["startNode"]>>} */
   let node;
 
   before(async () => {
-    await lab.start();
-    node = await lab.startNode(NODE_NAME);
-    app = await lab.launchApp();
-  });
+    try {
+      await lab.start();
+      node = await lab.startNode(NODE_NAME);
+      app = await lab.launchApp();
+    } catch (err) {
+      throw new Error(`${err instanceof Error ? err.message : err}\n${lab.diagnostics()}`);
+    }
+  }, { timeout: 120_000 });
 
   after(async () => {
     await app?.close().catch(() => {});
     if (process.env.APP_DEBUG) console.error(lab.diagnostics());
-    lab.close();
+    await lab.close();
   });
 
   /**

@@ -23,4 +23,6 @@ target="${CARGO_TARGET_DIR:-$repo/target}"
 for bin in "${PARLEY_APP_BIN:-$target/debug/parley}" "${PARLEY_NODE_BIN:-$target/debug/parley-node}"; do
   [ -x "$bin" ] || { echo "tests/app: missing $bin (make build)" >&2; exit 1; }
 done
-exec node --test --test-reporter=spec --test-concurrency=1 "$@" "$here/driver.test.mjs"
+# In-process (no --test runner child), so a SIGINT/SIGTERM reaches the suite, which then
+# deletes its namespaces.
+exec node --test-reporter=spec "$@" "$here/driver.test.mjs"

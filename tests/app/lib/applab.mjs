@@ -285,9 +285,17 @@ export class AppLab {
   }
 
   /** Stops everything, deletes the namespaces and temp files. */
-  close() {
-    for (const child of this.children) if (child.exitCode === null) child.kill("SIGTERM");
-    // Deleting a namespace SIGKILLs what still runs in it (the app, WebKit, Xvfb).
+  async close() {
+    const running = this.children.filter((c) => c.exitCode === null && c.signalCode === null);
+    const exited = Promise.all(running.map((c) => new Promise((r) => c.once("exit", r))));
+    for (const child of running) child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]); // bounded grace period
+    this.closeNow();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]); // reap the killed ones
+  }
+
+  /** Deletes the namespaces, killing what still runs in them (also usable in a signal handler). */
+  closeNow() {
     for (const ns of this.namespaces.reverse()) deleteNamespace(ns);
     this.namespaces = [];
     rmSync(this.tmp, { recursive: true, force: true });

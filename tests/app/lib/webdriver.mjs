@@ -7,6 +7,8 @@ import { writeFileSync } from "node:fs";
 
 /** How long waits for UI conditions last unless told otherwise. */
 export const WAIT_MS = 20_000;
+/** Longest a driver request may take (a new session starts the app, which can be slow). */
+const REQUEST_MS = 90_000;
 
 /** An error answered by the WebDriver server (`error` is its code, e.g. "no such element"). */
 export class WebDriverError extends Error {
@@ -59,6 +61,7 @@ function call(socketPath, method, path, body) {
         });
       },
     );
+    req.setTimeout(REQUEST_MS, () => req.destroy(new Error(`${method} ${path}: no answer from the driver within ${REQUEST_MS} ms`)));
     req.on("error", reject);
     if (payload !== undefined) req.write(payload);
     req.end();
