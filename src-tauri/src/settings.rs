@@ -15,6 +15,14 @@ const MAX_STUN_SERVERS: usize = 16;
 const MAX_TURN_SERVERS: usize = 8;
 const FALLBACK_NAME: &str = "Parley device";
 
+/// Public STUN servers for internet calls until the user edits the list: two operators, so one
+/// outage does not cost calls their server-reflexive candidates. LAN calls use none. Keep in
+/// step with `DEFAULT_STUN` in ui/src/app/settings.ts (a test checks).
+pub const DEFAULT_STUN_SERVERS: [&str; 2] = [
+    "stun:stun.l.google.com:19302",
+    "stun:stun.cloudflare.com:3478",
+];
+
 /// Everything the user can choose, as stored in `settings.json` (camelCase keys).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -33,7 +41,8 @@ pub struct Settings {
     pub speaker: Option<String>,
     /// Whether this device advertises itself on the LAN.
     pub discoverable: bool,
-    /// Extra STUN URLs (`stun:` or `stuns:`) for internet calls.
+    /// STUN URLs (`stun:` or `stuns:`) for internet calls, after the server's own from
+    /// `welcome`; starts as [`DEFAULT_STUN_SERVERS`], and an emptied list stays empty.
     pub stun_servers: Vec<String>,
     /// TURN relays for internet calls when no direct path exists.
     pub turn_servers: Vec<TurnServer>,
@@ -67,7 +76,7 @@ impl Default for Settings {
             microphone: None,
             speaker: None,
             discoverable: true,
-            stun_servers: Vec::new(),
+            stun_servers: DEFAULT_STUN_SERVERS.map(str::to_owned).to_vec(),
             turn_servers: Vec::new(),
             server_url: None,
             auto_answer: false,

@@ -23,6 +23,39 @@ fn defaults_are_valid_and_safe() {
 }
 
 #[test]
+fn stun_starts_at_the_public_default_and_an_emptied_list_stays_empty() {
+    let defaults = Settings::default();
+    assert_eq!(
+        defaults.stun_servers,
+        [
+            "stun:stun.l.google.com:19302",
+            "stun:stun.cloudflare.com:3478"
+        ]
+    );
+    // A file from before the default, or a first start, gets it.
+    let missing = object(json!({ "deviceId": "0b6f7c523f0e4a539d1e2f4f3a0c9b11" }));
+    let repaired = Settings::repair(&missing, &defaults);
+    assert_eq!(repaired.settings.stun_servers, defaults.stun_servers);
+    // The user's own choice wins, including "none".
+    for chosen in [json!([]), json!(["stun:stun.example.org:3478"])] {
+        let stored = object(json!({ "schemaVersion": 1, "stunServers": chosen.clone() }));
+        let repaired = Settings::repair(&stored, &defaults);
+        assert_eq!(json!(repaired.settings.stun_servers), chosen);
+    }
+}
+
+#[test]
+fn stun_default_matches_the_browser_ui() {
+    // The browser keeps its own settings; both must start from the same servers.
+    let ui = include_str!("../../ui/src/app/settings.ts");
+    let expected = format!(
+        "export const DEFAULT_STUN = \"{}\";",
+        DEFAULT_STUN_SERVERS.join(", ")
+    );
+    assert!(ui.contains(&expected), "settings.ts lacks `{expected}`");
+}
+
+#[test]
 fn first_start_keeps_defaults_and_asks_to_save() {
     let defaults = Settings::default();
     let repaired = Settings::repair(&Map::new(), &defaults);
@@ -93,7 +126,7 @@ fn wrong_types_and_invalid_values_are_reset_one_by_one_with_warnings() {
     assert!(s.discoverable);
     assert!(s.auto_answer, "a good field survives beside bad ones");
     assert_eq!(s.language.as_deref(), Some("fr"));
-    assert!(s.stun_servers.is_empty());
+    assert_eq!(s.stun_servers, defaults.stun_servers);
     assert_eq!(s.server_url, None);
     for field in [
         "deviceId",

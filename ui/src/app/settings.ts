@@ -113,9 +113,10 @@ export function userIceServers(s: Settings): RTCIceServer[] {
 
 /**
  * ICE servers for a call: none on LAN (device) calls, which connect over host candidates and
- * must not wait on STUN a LAN without internet cannot reach; for internet rooms the server's own
- * from `welcome` first (they take precedence: its TURN entries carry fresh credentials), then
- * the user's. `stunOverride` (the page's `?stun=`, tests) replaces the user's STUN list.
+ * should not tell a public STUN server they happen (docs/benchmarks.md: it would not slow them);
+ * for internet rooms the server's own from `welcome` first (they take precedence: its TURN
+ * entries carry fresh credentials), then the user's. `stunOverride` (the page's `?stun=`,
+ * tests) replaces the user's STUN list.
  */
 export function callIceServers(
   mode: "public" | "device" | undefined,
