@@ -19,6 +19,7 @@ test_pkgs=(
   coturn openssl redis-server webkit2gtk-driver python3-zeroconf
   fonts-noto-cjk  # zh-CN text in browser screenshots
   imagemagick x11-utils  # app window screenshots under Xvfb (import, xwininfo)
+  xdg-utils desktop-file-utils libglib2.0-bin  # parley:// links (tests/app/deep-link.sh)
 )
 
 want=("${run_pkgs[@]}")

@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "owner_session",
     "list_peers",
     "add_peer",
+    "take_join_link",
     // Signaling connections dialled by the backend (src-tauri/src/transport_bridge.rs).
     "transport_open",
     "transport_send",

@@ -13,6 +13,7 @@ pub(crate) fn add_plugins<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         tracing::info!("running without the single-instance check");
         builder
     };
+    let builder = crate::deep_link::plugins(builder);
     builder.plugin(tauri_plugin_window_state::Builder::default().build())
 }
 

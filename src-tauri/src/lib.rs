@@ -4,6 +4,7 @@
 //! `tauri::Builder`, so tests drive it with Tauri's mock runtime.
 
 pub mod commands;
+pub mod deep_link;
 #[cfg(desktop)]
 mod desktop;
 pub mod device;
@@ -81,6 +82,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
             device_commands::owner_session,
             device_commands::list_peers,
             device_commands::add_peer,
+            deep_link::take_join_link,
             transport_bridge::transport_open,
             transport_bridge::transport_send,
             transport_bridge::transport_close,
@@ -113,6 +115,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
         ])
         .setup(move |app| {
             commands::manage_state(app.handle(), settings_file);
+            app.manage(deep_link::PendingJoinLink::default());
             app.manage(Arc::new(transport_bridge::Transports::default()));
             #[cfg(target_os = "linux")]
             app.manage(native_engine::NativeEngines::default());

@@ -68,6 +68,8 @@ export class Controller {
   device = $state<DeviceInfo | null>(null);
   roomCode = $state<string | null>(null);
   prefillCode = $state("");
+  /** Bumped by each join link, so the join form takes the code even when already shown. */
+  prefillSeq = $state(0);
   peerName = $state("");
   ringing = $state(false);
   incoming = $state<{ knock: KnockId; name: string; media: Media } | null>(null);
@@ -185,6 +187,13 @@ export class Controller {
       this.home?.close();
       this.start();
     }
+  }
+
+  /** A join link (the app's `parley://join/CODE`): the join form shows the code; joining stays a click. */
+  openJoinLink(code: string): void {
+    this.prefillCode = code;
+    this.prefillSeq++;
+    if (this.screen === "ended") this.backHome();
   }
 
   /** Dismisses the error banner. */

@@ -1,0 +1,29 @@
+/**
+ * `parley://join/CODE` links in the app. The backend (src-tauri/src/deep_link.rs) checks the
+ * link, keeps the code and fires `join-link`; the UI takes the code at start (the app may have
+ * been launched by the link) and after each event, and fills in the join form with it.
+ */
+import { internals, type TauriInternals } from "../engine/native/bridge";
+import { checkRoomCode } from "./roomcode";
+
+/** Calls `open` with each join code the app is handed; does nothing outside the app. */
+export async function watchJoinLinks(open: (code: string) => void, tauri: TauriInternals | null = internals()): Promise<void> {
+  if (!tauri) return;
+  const take = async (): Promise<void> => {
+    try {
+      const code = await tauri.invoke<string | null>("take_join_link");
+      const check = typeof code === "string" ? checkRoomCode(code) : null;
+      if (check?.ok) open(check.code);
+    } catch {
+      // An app build without deep links.
+    }
+  };
+  try {
+    // Listen before taking, so a link arriving in between is not lost (taking twice is harmless).
+    const handler = tauri.transformCallback(() => void take());
+    await tauri.invoke("plugin:event|listen", { event: "join-link", target: { kind: "Any" }, handler });
+  } catch {
+    // No event permission: links still work at launch.
+  }
+  await take();
+}
