@@ -91,6 +91,43 @@ async function measureLatency(page, ms, sentWidth) {
   }, { ms, sentWidth });
 }
 
+/** Keeps the page's peer connections reachable, for receive-side jitter buffer stats. */
+const keepPcsScript = `(() => {
+  const P = window.RTCPeerConnection; if (!P) return;
+  window.__benchPcs = [];
+  window.RTCPeerConnection = class extends P { constructor(...a) { super(...a); window.__benchPcs.push(this); } };
+})();`;
+
+/** Cumulative receive-side jitter buffer counters per kind (inbound-rtp). */
+async function jitterCounters(page) {
+  return page.evaluate(async () => {
+    const out = {};
+    for (const pc of /** @type {any} */ (window).__benchPcs ?? []) {
+      if (pc.connectionState !== "connected") continue;
+      for (const r of (await pc.getStats()).values()) {
+        if (r.type !== "inbound-rtp") continue;
+        out[r.kind] = { delay: r.jitterBufferDelay ?? 0, target: r.jitterBufferTargetDelay ?? 0, emitted: r.jitterBufferEmittedCount ?? 0 };
+      }
+    }
+    return out;
+  });
+}
+
+/**
+ * How long the receiver's jitter buffers held media during the window between two counter
+ * snapshots (ms per emitted frame/sample), and their target (which includes any delay added
+ * for lip sync).
+ */
+function jitterWindow(before, after) {
+  const out = {};
+  for (const [kind, a] of Object.entries(after)) {
+    const b = before[kind] ?? { delay: 0, target: 0, emitted: 0 };
+    const n = a.emitted - b.emitted;
+    if (n > 0) out[kind] = { delay: Math.round((1000 * (a.delay - b.delay)) / n), target: Math.round((1000 * (a.target - b.target)) / n) };
+  }
+  return out;
+}
+
 /** Replaces the camera with a canvas drawing a moving ball and the clock bar code. */
 const stampedCameraScript = (w, h) => `(() => {
   const md = navigator.mediaDevices, orig = md.getUserMedia.bind(md);
@@ -119,6 +156,8 @@ async function run(kind, [w, h]) {
     scope.defer(() => server.stop());
     const home = uiUrl(server.origin, { lang: "en" });
     const rx = await launchParty(scope, `rx-${kind}-${w}`, { url: home });
+    await rx.context.addInitScript({ content: keepPcsScript });
+    await rx.page.reload();
     const code = await createRoom(rx.page);
     let senderPids;
     if (kind === "native") {
@@ -134,11 +173,13 @@ async function run(kind, [w, h]) {
     }
     await waitConnected(rx.page, 40_000);
     await waitFramesAdvance(rx.page, 30, 30_000);
+    const jb0 = await jitterCounters(rx.page);
     const cpu0 = cpuSeconds(senderPids);
     const t0 = Date.now();
     const lat = await measureLatency(rx.page, seconds * 1000, w);
     const cpu = (cpuSeconds(senderPids) - cpu0) / ((Date.now() - t0) / 1000);
-    return { kind, size: `${w}x${h}`, ...lat, senderCpuPct: Math.round(cpu * 100) };
+    const jb = jitterWindow(jb0, await jitterCounters(rx.page));
+    return { kind, size: `${w}x${h}`, ...lat, senderCpuPct: Math.round(cpu * 100), jb };
   } finally {
     await scope.close();
   }
@@ -153,9 +194,10 @@ for (const size of sizes) {
   }
 }
 const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-console.log(`| sender -> Chromium | size | received fps | latency p50 | latency p95 | sender CPU (% of one core) |`);
-console.log(`|---|---|---|---|---|---|`);
+console.log(`| sender -> Chromium | size | received fps | latency p50 | latency p95 | sender CPU (% of one core) | receiver jitter buffer video / audio (avg, target) |`);
+console.log(`|---|---|---|---|---|---|---|`);
+const jbText = (j) => (j ? `${j.delay}/${j.target} ms` : "-");
 for (const r of rows) {
-  console.log(`| ${r.kind} | ${r.width}x${r.height} (sent ${r.size}) | ${r.fps.toFixed(1)} | ${r.p50} ms | ${r.p95} ms | ${r.senderCpuPct} % |`);
+  console.log(`| ${r.kind} | ${r.width}x${r.height} (sent ${r.size}) | ${r.fps.toFixed(1)} | ${r.p50} ms | ${r.p95} ms | ${r.senderCpuPct} % | ${jbText(r.jb.video)}, ${jbText(r.jb.audio)} |`);
 }
 console.log(`\n${seconds} s per row, ${rows.map((r) => r.samples).join("/")} stamped frames read; load average at the end: ${load}.`);

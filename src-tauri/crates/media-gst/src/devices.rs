@@ -57,3 +57,8 @@ pub fn list() -> Vec<DeviceEntry> {
 pub(crate) fn find(class: &str, id: &str) -> Option<gst::Device> {
     probe(class).into_iter().find(|d| d.display_name() == id)
 }
+
+/// The first device of `class` (the system's default comes first in GStreamer's list).
+pub(crate) fn first(class: &str) -> Option<gst::Device> {
+    probe(class).into_iter().next()
+}

@@ -20,6 +20,9 @@ pub enum EngineError {
     /// The chosen camera or microphone does not exist or cannot be opened.
     #[error("no such device: {0}")]
     NoDevice(String),
+    /// The camera or microphone is held by another program.
+    #[error("device is busy: {0}")]
+    DeviceBusy(String),
     /// A session description could not be parsed or was refused.
     #[error("bad session description: {0}")]
     BadDescription(String),
@@ -44,11 +47,51 @@ impl EngineError {
             EngineError::Init(_) => "engine-unavailable",
             EngineError::MissingPlugin { .. } => "missing-plugin",
             EngineError::NoDevice(_) => "no-device",
+            EngineError::DeviceBusy(_) => "device-busy",
             EngineError::BadDescription(_) => "bad-description",
             EngineError::BadCandidate(_) => "bad-candidate",
             EngineError::InvalidState(_) => "invalid-state",
             EngineError::Closed => "closed",
             EngineError::Pipeline(_) => "media-failed",
+        }
+    }
+}
+
+impl EngineError {
+    /// What the person needs to act on, if the code alone does not say it: the package to
+    /// install for a missing plugin, the device for a device error.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            EngineError::MissingPlugin { plugin, .. } => Some(plugin.clone()),
+            EngineError::NoDevice(d) | EngineError::DeviceBusy(d) => Some(d.clone()),
+            _ => None,
+        }
+    }
+
+    /// Classifies an error GStreamer posted while running (`source` names the element).
+    pub fn from_gst(error: &glib_err::Error, source: &str) -> Self {
+        let message = if source.is_empty() {
+            error.to_string()
+        } else {
+            format!("{error} ({source})")
+        };
+        if error.matches(gst::ResourceError::Busy) {
+            EngineError::DeviceBusy(message)
+        } else if error.matches(gst::ResourceError::NotFound)
+            || error.matches(gst::ResourceError::OpenRead)
+            || error.matches(gst::ResourceError::OpenReadWrite)
+            || error.matches(gst::ResourceError::OpenWrite)
+        {
+            EngineError::NoDevice(message)
+        } else if error.matches(gst::CoreError::MissingPlugin)
+            || error.matches(gst::StreamError::CodecNotFound)
+        {
+            EngineError::MissingPlugin {
+                element: source.to_owned(),
+                plugin: message,
+            }
+        } else {
+            EngineError::Pipeline(message)
         }
     }
 }
@@ -94,3 +137,40 @@ impl From<gst::StateChangeError> for EngineError {
 }
 
 use gst::glib as glib_err;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gst_error(e: impl glib_err::error::ErrorDomain) -> glib_err::Error {
+        glib_err::Error::new(e, "boom")
+    }
+
+    #[test]
+    fn gstreamer_errors_map_to_what_the_person_does_next() {
+        let busy = EngineError::from_gst(&gst_error(gst::ResourceError::Busy), "v4l2src0");
+        assert_eq!(busy.code(), "device-busy");
+        assert_eq!(busy.detail().as_deref(), Some("boom (v4l2src0)"));
+        for gone in [gst::ResourceError::NotFound, gst::ResourceError::OpenRead] {
+            assert_eq!(
+                EngineError::from_gst(&gst_error(gone), "").code(),
+                "no-device"
+            );
+        }
+        let codec =
+            EngineError::from_gst(&gst_error(gst::StreamError::CodecNotFound), "decodebin0");
+        assert_eq!(codec.code(), "missing-plugin");
+        let other = EngineError::from_gst(&gst_error(gst::StreamError::Decode), "vp8dec0");
+        assert_eq!(other.code(), "media-failed");
+        assert_eq!(other.detail(), None);
+    }
+
+    #[test]
+    fn a_missing_element_names_its_package() {
+        gst::init().unwrap();
+        let err = make("parley-no-such-element").unwrap_err();
+        assert_eq!(err.code(), "missing-plugin");
+        assert_eq!(plugin_of("vp8enc"), "vpx (gstreamer1.0-plugins-good)");
+        assert!(err.to_string().contains("parley-no-such-element"));
+    }
+}

@@ -7,15 +7,18 @@
 //! a bounded channel; errors are [`EngineError`]s with stable codes, and nothing panics on
 //! input from the network or the UI.
 
+mod bus;
 mod datachannel;
 pub mod devices;
 mod error;
+mod latency;
 mod media;
 mod options;
 mod peer;
 mod sdp;
 pub mod stamp;
 mod stats;
+mod switch;
 mod types;
 pub mod verify;
 

@@ -49,6 +49,10 @@ pub(crate) struct SendChain {
     /// The payloader, whose `pt` follows the negotiated payload type.
     pub(crate) payloader: gst::Element,
     pub(crate) rtp_caps: gst::Element,
+    /// The capture element now feeding the chain (replaced on a device switch).
+    pub(crate) source: gst::Element,
+    /// The element the source links to.
+    pub(crate) after_source: gst::Element,
 }
 
 fn set_str(e: &gst::Element, prop: &str, value: &str) {
@@ -63,17 +67,19 @@ fn caps_filter(caps: gst::Caps) -> Result<gst::Element, EngineError> {
     Ok(f)
 }
 
-fn device_element(
-    id: Option<&str>,
-    class: &str,
-    fallback: &str,
-) -> Result<gst::Element, EngineError> {
-    let Some(id) = id else { return make(fallback) };
-    let device =
-        crate::devices::find(class, id).ok_or_else(|| EngineError::NoDevice(id.to_owned()))?;
+/// The device `id` of `class`, or the first one. `auto*` elements are not used for capture:
+/// with no device they quietly fall back to a test pattern or silence, and the person would
+/// never learn that their camera is missing.
+fn device_element(id: Option<&str>, class: &str, what: &str) -> Result<gst::Element, EngineError> {
+    let device = match id {
+        Some(id) => crate::devices::find(class, id)
+            .ok_or_else(|| EngineError::NoDevice(format!("{what} {id}")))?,
+        None => crate::devices::first(class)
+            .ok_or_else(|| EngineError::NoDevice(format!("no {what} found")))?,
+    };
     device
         .create_element(None)
-        .map_err(|e| EngineError::NoDevice(format!("{id}: {e}")))
+        .map_err(|e| EngineError::NoDevice(format!("{what} {}: {e}", device.display_name())))
 }
 
 /// Builds the video source element for `source`.
@@ -86,9 +92,7 @@ pub(crate) fn video_source(source: &VideoSource) -> Result<Option<gst::Element>,
             set_str(&e, "pattern", pattern);
             e
         }
-        VideoSource::Camera { id } => {
-            device_element(id.as_deref(), "Video/Source", "autovideosrc")?
-        }
+        VideoSource::Camera { id } => device_element(id.as_deref(), "Video/Source", "camera")?,
         VideoSource::Screen => {
             let e = make("ximagesrc")?;
             e.set_property("use-damage", false);
@@ -97,7 +101,7 @@ pub(crate) fn video_source(source: &VideoSource) -> Result<Option<gst::Element>,
     }))
 }
 
-fn audio_source(source: &AudioSource) -> Result<Option<gst::Element>, EngineError> {
+pub(crate) fn audio_source(source: &AudioSource) -> Result<Option<gst::Element>, EngineError> {
     Ok(Some(match source {
         AudioSource::None => return Ok(None),
         AudioSource::Test { freq } => {
@@ -110,7 +114,7 @@ fn audio_source(source: &AudioSource) -> Result<Option<gst::Element>, EngineErro
             e
         }
         AudioSource::Microphone { id } => {
-            device_element(id.as_deref(), "Audio/Source", "autoaudiosrc")?
+            device_element(id.as_deref(), "Audio/Source", "microphone")?
         }
     }))
 }
@@ -177,6 +181,8 @@ pub(crate) fn video_send(
         gate: valve,
         payloader: pay,
         rtp_caps,
+        source,
+        after_source: convert,
     })
 }
 
@@ -197,12 +203,22 @@ pub(crate) fn audio_send(
             .build(),
     )?;
     let volume = make("volume")?;
+    // Until ICE and DTLS are up, webrtcbin blocks its input; a live source blocked there
+    // later catches up by pushing everything it owes at once, and the receiver starts with
+    // seconds of audio queued (and holds video back to match it: lip sync). A small leaky
+    // queue lets the source run on and keeps only the newest 60 ms.
+    let queue = make("queue")?;
+    queue.set_property("max-size-buffers", 0u32);
+    queue.set_property("max-size-bytes", 0u32);
+    queue.set_property("max-size-time", 60_000_000u64);
+    set_str(&queue, "leaky", "downstream");
     let enc = make("opusenc")?;
     set_str(&enc, "audio-type", "voice");
     let pay = make("rtpopuspay")?;
     pay.set_property("pt", OPUS_PT);
     let rtp_caps = caps_filter(rtp_caps_for(MediaKind::Audio, OPUS_PT))?;
-    let mut chain = vec![source, convert, resample, raw];
+    let after_source = queue.clone();
+    let mut chain = vec![source.clone(), queue, convert, resample, raw];
     if opts.audio_processing {
         let dsp = make("webrtcdsp")?;
         dsp.set_property("probe", probe_name);
@@ -220,6 +236,8 @@ pub(crate) fn audio_send(
         gate: volume,
         payloader: pay,
         rtp_caps,
+        source,
+        after_source,
     })
 }
 
@@ -266,9 +284,9 @@ pub(crate) fn playback_bin(opts: &MediaOptions, probe_name: &str) -> Result<gst:
         chain.push(make("audioconvert")?);
     }
     let sink = match &opts.audio_output {
-        AudioOutput::Speaker { id } => {
-            device_element(id.as_deref(), "Audio/Sink", "autoaudiosink")?
-        }
+        // The default speaker may be any sink (or none, headless): autoaudiosink picks one.
+        AudioOutput::Speaker { id: None } => make("autoaudiosink")?,
+        AudioOutput::Speaker { id: Some(id) } => device_element(Some(id), "Audio/Sink", "speaker")?,
         AudioOutput::Discard => {
             let s = make("fakesink")?;
             s.set_property("sync", true);

@@ -13,7 +13,7 @@ pub enum VideoSource {
         /// e.g. `ball`, `smpte`.
         pattern: String,
     },
-    /// A camera from [`crate::devices`] by its id, or the system default (`autovideosrc`).
+    /// A camera from [`crate::devices`] by its id, or the first camera GStreamer lists.
     Camera {
         /// Device id from the device list; `None` for the default camera.
         id: Option<String>,
@@ -33,7 +33,7 @@ pub enum AudioSource {
         /// Tone in Hz.
         freq: u32,
     },
-    /// A microphone by device id, or the default (`autoaudiosrc`).
+    /// A microphone by device id, or the first microphone GStreamer lists.
     Microphone {
         /// Device id; `None` for the default microphone.
         id: Option<String>,

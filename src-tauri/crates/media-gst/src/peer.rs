@@ -165,6 +165,7 @@ impl PeerConnection {
             let _ = webrtc.emit_by_name::<bool>("add-turn-server", &[turn]);
         }
         pipeline.add(&webrtc)?;
+        crate::latency::install(&pipeline, &webrtc);
         let (tx, rx) = mpsc::channel(EVENT_QUEUE);
         let events = EventSink(tx);
         let counters = Arc::new(Counters::default());
@@ -203,8 +204,13 @@ impl PeerConnection {
         });
         let pc = PeerConnection { inner };
         pc.connect_signals(playback, options.video_output);
-        pc.watch_bus();
-        pc.inner.pipeline.set_state(gst::State::Playing)?;
+        let last_error = crate::bus::LastError::default();
+        crate::bus::watch(&pc.inner.pipeline, &pc.inner.events, &last_error);
+        if let Err(e) = pc.inner.pipeline.set_state(gst::State::Playing) {
+            // The element that failed posted why (no camera, device busy) just before.
+            let _ = pc.inner.pipeline.set_state(gst::State::Null);
+            return Err(last_error.take().unwrap_or_else(|| e.into()));
+        }
         Ok((pc, rx))
     }
 
@@ -297,10 +303,7 @@ impl PeerConnection {
                     &counters,
                     &events2,
                 ) {
-                    events2.emit(PeerEvent::Error {
-                        code: e.code().into(),
-                        message: e.to_string(),
-                    });
+                    events2.emit(PeerEvent::failure(&e));
                 }
             });
             if pipeline.add(&decode).is_err() || decode.sync_state_with_parent().is_err() {
@@ -309,47 +312,10 @@ impl PeerConnection {
             if let Some(sink) = decode.static_pad("sink")
                 && let Err(e) = pad.link(&sink)
             {
-                events.emit(PeerEvent::Error {
-                    code: "media-failed".into(),
-                    message: format!("{e:?}"),
-                });
+                events.emit(PeerEvent::failure(&EngineError::Pipeline(format!(
+                    "decoder link: {e:?}"
+                ))));
             }
-        });
-    }
-
-    fn watch_bus(&self) {
-        let Some(bus) = self.inner.pipeline.bus() else {
-            return;
-        };
-        let events = self.inner.events.clone();
-        bus.set_sync_handler(move |_, msg| {
-            match msg.view() {
-                gst::MessageView::Error(err) => {
-                    let message = format!(
-                        "{} ({})",
-                        err.error(),
-                        err.src()
-                            .map(|s| s.path_string().to_string())
-                            .unwrap_or_default()
-                    );
-                    tracing::warn!("pipeline error: {message}");
-                    let code = if err.error().matches(gst::ResourceError::NotFound)
-                        || err.error().matches(gst::ResourceError::OpenRead)
-                        || err.error().matches(gst::ResourceError::Busy)
-                    {
-                        "no-device"
-                    } else {
-                        "media-failed"
-                    };
-                    events.emit(PeerEvent::Error {
-                        code: code.into(),
-                        message,
-                    });
-                }
-                gst::MessageView::Warning(w) => tracing::debug!("pipeline warning: {}", w.error()),
-                _ => {}
-            }
-            gst::BusSyncReply::Drop
         });
     }
 
@@ -606,6 +572,14 @@ impl PeerConnection {
 
     pub(crate) fn events(&self) -> &EventSink {
         &self.inner.events
+    }
+
+    pub(crate) fn video_chain(&self) -> &Mutex<Option<SendChain>> {
+        &self.inner.video
+    }
+
+    pub(crate) fn audio_chain(&self) -> &Mutex<Option<SendChain>> {
+        &self.inner.audio
     }
 
     pub(crate) fn channels(&self) -> &Mutex<HashMap<u16, WebRTCDataChannel>> {

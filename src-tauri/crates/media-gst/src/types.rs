@@ -148,5 +148,18 @@ pub enum PeerEvent {
         code: String,
         /// What happened.
         message: String,
+        /// What to act on (package to install, device), see [`crate::EngineError::detail`].
+        detail: Option<String>,
     },
+}
+
+impl PeerEvent {
+    /// The event that reports `error` to the owner.
+    pub fn failure(error: &crate::EngineError) -> Self {
+        PeerEvent::Error {
+            code: error.code().to_owned(),
+            message: error.to_string(),
+            detail: error.detail(),
+        }
+    }
 }

@@ -128,9 +128,13 @@ impl Call {
             }
             PeerEvent::ChannelBinary(FILES, data) => self.incoming.binary(&data),
             PeerEvent::ChannelBufferedAmountLow(FILES) => self.drained.notify_waiters(),
-            PeerEvent::Error { code, message } => {
-                report(json!({ "event": "engine-error", "code": code, "message": message }))
-            }
+            PeerEvent::Error {
+                code,
+                message,
+                detail,
+            } => report(json!({
+                "event": "engine-error", "code": code, "message": message, "detail": detail
+            })),
             _ => {}
         }
         Ok(false)

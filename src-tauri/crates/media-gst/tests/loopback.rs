@@ -1,0 +1,125 @@
+//! Two engines in one process, connected over loopback: what a person would notice when a
+//! device is missing, or when the camera is switched or the screen shared mid-call.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use parley_media_gst::{
+    AudioOutput, AudioSource, EngineError, MediaOptions, PeerConnection, PeerEvent, VideoOutput,
+    VideoSource,
+};
+use tokio::sync::mpsc::Receiver;
+
+fn options(video: VideoSource) -> MediaOptions {
+    MediaOptions {
+        video,
+        audio: AudioSource::Test { freq: 440 },
+        audio_output: AudioOutput::Discard,
+        video_output: VideoOutput::CountOnly,
+        audio_processing: false,
+        width: 320,
+        height: 240,
+        ..MediaOptions::default()
+    }
+}
+
+/// Forwards local candidates of one side to the other until the test ends.
+fn forward(mut events: Receiver<PeerEvent>, to: PeerConnection) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if let PeerEvent::IceCandidate(c) = ev {
+                let _ = to.add_ice_candidate(c.as_ref());
+            }
+        }
+    })
+}
+
+/// `sender` -> `receiver`, negotiated and connected.
+async fn call(sender: MediaOptions) -> (PeerConnection, PeerConnection) {
+    let (a, a_events) = PeerConnection::new(sender).unwrap();
+    let (b, b_events) = PeerConnection::new(options(VideoSource::None)).unwrap();
+    let offer = a.set_local_description_auto().await.unwrap();
+    b.set_remote_description(&offer).await.unwrap();
+    let answer = b.set_local_description_auto().await.unwrap();
+    a.set_remote_description(&answer).await.unwrap();
+    forward(a_events, b.clone());
+    forward(b_events, a.clone());
+    (a, b)
+}
+
+/// Waits until `receiver` has decoded `more` frames beyond now.
+async fn frames_advance(receiver: &PeerConnection, more: u64) {
+    let start = receiver.frames_decoded();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while receiver.frames_decoded() < start + more {
+        assert!(
+            Instant::now() < deadline,
+            "only {} frames decoded, wanted {} more than {start}",
+            receiver.frames_decoded(),
+            more
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[test]
+fn a_missing_camera_is_reported_as_no_device() {
+    let err = PeerConnection::new(options(VideoSource::Camera {
+        id: Some("parley-no-such-camera".into()),
+    }))
+    .err()
+    .expect("no such camera");
+    assert!(matches!(err, EngineError::NoDevice(_)), "{err}");
+    assert_eq!(err.code(), "no-device");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_the_camera_keeps_frames_coming() {
+    let (a, b) = call(options(VideoSource::Test {
+        pattern: "ball".into(),
+    }))
+    .await;
+    frames_advance(&b, 10).await;
+    a.set_video_source(&VideoSource::Test {
+        pattern: "smpte".into(),
+    })
+    .unwrap();
+    frames_advance(&b, 20).await;
+    // A camera that is not there is refused; the current source keeps sending.
+    let err = a
+        .set_video_source(&VideoSource::Camera {
+            id: Some("parley-no-such-camera".into()),
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "no-device");
+    frames_advance(&b, 10).await;
+    // Another microphone.
+    let heard = b.audio_buffers();
+    a.set_audio_source(&AudioSource::Test { freq: 880 })
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while b.audio_buffers() < heard + 50 {
+        assert!(Instant::now() < deadline, "audio stopped after the switch");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.close();
+    b.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharing_the_screen_sends_it() {
+    // ximagesrc needs an X display (CI runs this under Xvfb, see tests/native/run.sh).
+    if std::env::var_os("DISPLAY").is_none() {
+        eprintln!("skipped: no DISPLAY");
+        return;
+    }
+    let (a, b) = call(options(VideoSource::Test {
+        pattern: "ball".into(),
+    }))
+    .await;
+    frames_advance(&b, 5).await;
+    a.set_video_source(&VideoSource::Screen).unwrap();
+    frames_advance(&b, 15).await;
+    a.close();
+    b.close();
+}
