@@ -7,6 +7,7 @@ import type { DeviceInfo, KnockId, Media, PeerId, ServerMessage, ServerMode } fr
 import type { NoPathReason } from "../engine/call";
 import { MediaError } from "../engine/media";
 import { pickPeerConnectionFactory } from "../engine/peer";
+import { onNativeEngineError } from "../engine/native/errors";
 import { SignalingSession, type SignalingState } from "../engine/session";
 import type { CallStats } from "../engine/stats";
 import type { Transport } from "../engine/transport";
@@ -124,6 +125,8 @@ export class Controller {
 
   /** Connects to the page's server and starts listening for network changes. */
   start(): void {
+    // The app's native engine (webviews without WebRTC) reports missing plugins and devices.
+    onNativeEngineError((f) => (this.banner = f.detail ? { code: f.code, detail: f.detail } : { code: f.code }));
     // In the app, the home session is this device's own server, as its owner.
     const url = this.app?.owner.url ?? this.page.serverOverride ?? (this.settings.serverUrl.trim() || this.page.sameHostServer);
     if (!url) {

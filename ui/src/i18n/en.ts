@@ -146,6 +146,8 @@ export const en = {
   "error.device-unreachable": "That device did not answer. Check the address and that Parley is running there.",
   "error.no-webrtc": "This browser cannot make calls (no WebRTC).",
   "error.screen-failed": "Screen sharing did not start.",
+  "error.missing-plugin": "A GStreamer plugin that calls need is missing: {detail}. Install it, then restart Parley.",
+  "error.engine-unavailable": "The call engine (GStreamer) could not start. Reinstall Parley's GStreamer packages, then restart Parley.",
   "error.server-error": "The server refused the request: {detail}",
   "error.settings-invalid": "Settings not saved: {detail}",
   "notify.incomingTitle": "Incoming call",

@@ -148,6 +148,8 @@ export const zhCN: Record<MessageKey, string> = {
   "error.device-unreachable": "该设备没有响应。请检查地址，并确认对方正在运行 Parley。",
   "error.no-webrtc": "此浏览器无法通话（不支持 WebRTC）。",
   "error.screen-failed": "屏幕共享没有启动。",
+  "error.missing-plugin": "缺少通话所需的 GStreamer 插件：{detail}。请安装后重新启动 Parley。",
+  "error.engine-unavailable": "通话引擎（GStreamer）无法启动。请重新安装 Parley 所需的 GStreamer 组件，然后重新启动 Parley。",
   "error.server-error": "服务器拒绝了请求：{detail}",
   "error.settings-invalid": "设置未保存：{detail}",
   "notify.incomingTitle": "来电",

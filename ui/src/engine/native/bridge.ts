@@ -18,7 +18,7 @@ export type NativeEvent =
   | { type: "channelBinary"; id: number; base64: string }
   | { type: "channelBufferedAmountLow"; id: number; bufferedAmount: number }
   | { type: "frame"; width: number; height: number; jpegBase64: string }
-  | { type: "error"; code: string; message: string };
+  | { type: "error"; code: string; message: string; detail?: string | null };
 
 /** Commands and events of the native engine. */
 export interface NativeBridge {

@@ -98,4 +98,24 @@ describe("NativePeerConnection", () => {
     expect(new Uint8Array(got[0] as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3]));
     expect(got[1]).toBe('{"t":"end"}');
   });
+
+  it("switches devices by label, and only when the device changes", async () => {
+    const { bridge, calls } = fakeBridge();
+    const pc = new NativePeerConnection(bridge, {});
+    const track = (kind: string, label: string) => ({ kind, label, enabled: true }) as unknown as MediaStreamTrack;
+    const video = pc.addTrack(track("video", "Cam A"));
+    const audio = pc.addTrack(track("audio", "Mic A"));
+    await flush();
+    await video.replaceTrack(null); // camera off
+    await video.replaceTrack(track("video", "Cam A")); // on again: same camera, no restart
+    await video.replaceTrack(track("video", "Cam B"));
+    await audio.replaceTrack(track("audio", "Mic B"));
+    const sources = calls.filter((c) => c.command === "native_set_source").map((c) => c.args.source);
+    expect(sources).toEqual([
+      { kind: "camera", label: "Cam B" },
+      { kind: "microphone", label: "Mic B" },
+    ]);
+    const sending = calls.filter((c) => c.command === "native_set_sending").map((c) => `${String(c.args.kind)}:${String(c.args.on)}`);
+    expect(sending.slice(-4)).toEqual(["video:false", "video:true", "video:true", "audio:true"]);
+  });
 });

@@ -7,6 +7,8 @@
 import type { PeerConnectionFactory, PeerConnectionLike } from "../peer";
 import { type NativeBridge, type NativeEvent, fromBase64 } from "./bridge";
 import { NativeDataChannel } from "./data-channel";
+import { asNativeFailure, reportNativeFailure } from "./errors";
+import { sourceKey, sourceOf } from "./sources";
 
 type Desc = RTCSessionDescriptionInit & { type: RTCSdpType; sdp: string };
 
@@ -71,12 +73,25 @@ export class NativePeerConnection extends EventTarget {
 
   addTrack(track: MediaStreamTrack, ..._streams: MediaStream[]): RTCRtpSender {
     const kind = track.kind === "audio" ? "audio" : "video";
+    // The engine starts on the default devices; what the first track names is sent from the
+    // first switch on.
+    let current = sourceKey(sourceOf(track));
     const sender: NativeSender = {
       track,
       replaceTrack: async (next) => {
         sender.track = next;
         if (next && kind === "audio") this.watchMute(next);
-        await this.call("native_set_sending", { kind, on: next !== null && next.enabled });
+        try {
+          const source = next ? sourceOf(next) : null;
+          if (source && sourceKey(source) !== current) {
+            await this.call("native_set_source", { source });
+            current = sourceKey(source);
+          }
+          await this.call("native_set_sending", { kind, on: next !== null && next.enabled });
+        } catch (err) {
+          // The old source keeps sending; the person is told why the switch failed.
+          reportNativeFailure(asNativeFailure(err));
+        }
       },
     };
     if (kind === "audio") this.watchMute(track);
@@ -157,7 +172,8 @@ export class NativePeerConnection extends EventTarget {
   }
 
   private fail(err: unknown): void {
-    console.warn("parley: native engine", err);
+    reportNativeFailure(asNativeFailure(err));
+    if (this.connectionState === "closed" || this.connectionState === "failed") return;
     this.connectionState = "failed";
     this.dispatchEvent(new Event("connectionstatechange"));
   }
@@ -204,7 +220,8 @@ export class NativePeerConnection extends EventTarget {
         void this.paint(ev.jpegBase64, ev.width, ev.height);
         return;
       case "error":
-        console.warn(`parley: native engine ${ev.code}: ${ev.message}`);
+        // The call goes on (a lost camera costs the video); the person is told why.
+        reportNativeFailure({ code: ev.code, message: ev.message, ...(ev.detail ? { detail: ev.detail } : {}) });
         return;
     }
   }

@@ -4,7 +4,9 @@
  */
 import { registerNativeEngine } from "../peer";
 import { tauriBridge, type NativeBridge } from "./bridge";
+import { asNativeFailure, bannerCode, reportNativeFailure } from "./errors";
 import { nativeFactory } from "./peer-connection";
+import { screenPlaceholder } from "./sources";
 
 /** Registers the native engine if it is needed and available; returns whether it did. */
 export async function registerNativeEngineIfAvailable(bridge: NativeBridge | null = tauriBridge()): Promise<boolean> {
@@ -12,9 +14,18 @@ export async function registerNativeEngineIfAvailable(bridge: NativeBridge | nul
   try {
     const available = await bridge.invoke<boolean>("native_available");
     if (!available) return false;
-  } catch {
-    return false; // an app build without the engine
+  } catch (err) {
+    // A GStreamer plugin missing on this machine: say which package to install. Anything
+    // else means an app build without the engine, which calls will report as "no WebRTC".
+    const failure = asNativeFailure(err);
+    if (bannerCode(failure.code)) reportNativeFailure(failure);
+    return false;
   }
   registerNativeEngine(nativeFactory(bridge));
+  // The engine shares the screen itself (ximagesrc); the webview may have no getDisplayMedia.
+  const devices = (globalThis.navigator as Navigator | undefined)?.mediaDevices;
+  if (devices && typeof devices.getDisplayMedia !== "function") {
+    devices.getDisplayMedia = () => screenPlaceholder();
+  }
   return true;
 }
