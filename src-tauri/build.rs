@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "native_send_text",
     "native_send_binary",
     "native_set_sending",
+    "native_set_source",
     "native_stats",
     "native_close",
 ];

@@ -109,6 +109,8 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
             #[cfg(target_os = "linux")]
             native_engine::native_set_sending,
             #[cfg(target_os = "linux")]
+            native_engine::native_set_source,
+            #[cfg(target_os = "linux")]
             native_engine::native_stats,
             #[cfg(target_os = "linux")]
             native_engine::native_close,

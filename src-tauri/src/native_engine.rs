@@ -40,11 +40,14 @@ impl NativeEngines {
     }
 }
 
-/// An engine error as the UI receives it.
+/// An engine error as the UI receives it: `code` picks the error banner's text, `detail` fills
+/// it in (the package to install, the device).
 #[derive(Debug, Serialize)]
 pub struct NativeError {
     code: &'static str,
     message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
 }
 
 impl From<EngineError> for NativeError {
@@ -52,6 +55,42 @@ impl From<EngineError> for NativeError {
         Self {
             code: e.code(),
             message: e.to_string(),
+            detail: e.detail(),
+        }
+    }
+}
+
+/// A camera or microphone that is missing or busy should cost the call that one source, not
+/// the whole call: true for the errors worth retrying without it.
+fn is_device_error(e: &EngineError) -> bool {
+    matches!(e, EngineError::NoDevice(_) | EngineError::DeviceBusy(_))
+}
+
+/// Starts a connection with `opts`; a failing camera, then a failing microphone, is dropped
+/// (and reported) rather than failing the call. Returns what was dropped and why.
+fn start_with_fallback(
+    mut opts: MediaOptions,
+) -> Result<
+    (
+        PeerConnection,
+        tokio::sync::mpsc::Receiver<PeerEvent>,
+        Vec<EngineError>,
+    ),
+    EngineError,
+> {
+    let mut dropped = Vec::new();
+    loop {
+        match PeerConnection::new(opts.clone()) {
+            Ok((pc, rx)) => return Ok((pc, rx, dropped)),
+            Err(e) if is_device_error(&e) && opts.video != VideoSource::None => {
+                opts.video = VideoSource::None;
+                dropped.push(e);
+            }
+            Err(e) if is_device_error(&e) && opts.audio != AudioSource::None => {
+                opts.audio = AudioSource::None;
+                dropped.push(e);
+            }
+            Err(e) => return Err(e),
         }
     }
 }
@@ -64,9 +103,14 @@ pub struct IceServer {
     credential: Option<String>,
 }
 
+/// `PARLEY_MOCK_MEDIA=1` (tests, machines without devices): test sources, nothing played aloud.
+fn mock_media() -> bool {
+    std::env::var("PARLEY_MOCK_MEDIA").is_ok_and(|v| v == "1")
+}
+
 fn media_options(ice: &[IceServer]) -> MediaOptions {
     // Mock media (tests, machines without devices): test sources, nothing played aloud.
-    let mock = std::env::var("PARLEY_MOCK_MEDIA").is_ok_and(|v| v == "1");
+    let mock = mock_media();
     let mut opts = MediaOptions {
         video_output: VideoOutput::Jpeg,
         ..MediaOptions::default()
@@ -125,16 +169,20 @@ fn event_json(ev: PeerEvent) -> Value {
         PeerEvent::VideoFrame(f) => json!({
             "type": "frame", "width": f.width, "height": f.height, "jpegBase64": BASE64.encode(f.data)
         }),
-        PeerEvent::Error { code, message } => {
-            json!({ "type": "error", "code": code, "message": message })
-        }
+        PeerEvent::Error {
+            code,
+            message,
+            detail,
+        } => json!({ "type": "error", "code": code, "message": message, "detail": detail }),
     }
 }
 
-/// Whether this build and machine can run the native engine (GStreamer and its plugins).
+/// Whether this machine can run the native engine: `true`, or why not (a missing plugin names
+/// its package, so the UI can say what to install).
 #[tauri::command]
-pub fn native_available() -> bool {
-    parley_media_gst::init().is_ok()
+pub fn native_available() -> Result<bool, NativeError> {
+    parley_media_gst::init()?;
+    Ok(true)
 }
 
 /// Cameras, microphones and speakers the engine can use.
@@ -150,9 +198,12 @@ pub fn native_create(
     ice_servers: Vec<IceServer>,
     events: Channel<Value>,
 ) -> Result<u32, NativeError> {
-    let (pc, mut rx) = PeerConnection::new(media_options(&ice_servers))?;
+    let (pc, mut rx, dropped) = start_with_fallback(media_options(&ice_servers))?;
     let id = state.next.fetch_add(1, Ordering::Relaxed) + 1;
     state.peers().insert(id, pc);
+    for e in &dropped {
+        let _ = events.send(event_json(PeerEvent::failure(e)));
+    }
     tauri::async_runtime::spawn(async move {
         while let Some(ev) = rx.recv().await {
             let closed = matches!(ev, PeerEvent::ConnectionState(ConnectionState::Closed));
@@ -255,6 +306,7 @@ pub fn native_send_binary(
     let data = BASE64.decode(base64.as_bytes()).map_err(|e| NativeError {
         code: "bad-data",
         message: e.to_string(),
+        detail: None,
     })?;
     pc.send_binary(channel, &data)?;
     Ok(pc.buffered_amount(channel)?)
@@ -272,6 +324,70 @@ pub fn native_set_sending(
     match kind {
         MediaKind::Audio => pc.set_audio_muted(!on),
         MediaKind::Video => pc.set_video_paused(!on),
+    }
+    Ok(())
+}
+
+/// What the UI's new track stands for, as `replaceTrack` hands it over: a camera or microphone
+/// by its label (WebKitGTK names devices as GStreamer's device monitor does), or the screen.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SourceRequest {
+    /// A camera by label; `None` for the default one.
+    Camera {
+        /// The track's label.
+        label: Option<String>,
+    },
+    /// The screen.
+    Screen,
+    /// A microphone by label; `None` for the default one.
+    Microphone {
+        /// The track's label.
+        label: Option<String>,
+    },
+}
+
+/// A small stable number for a label, so mock devices differ visibly and audibly.
+fn label_index(label: Option<&str>, modulo: usize) -> usize {
+    label.map_or(0, |l| l.bytes().map(usize::from).sum::<usize>() % modulo)
+}
+
+/// The engine source for `request`; with mock media, test patterns and tones stand in for
+/// devices (one per label), while the screen stays real (ximagesrc works under Xvfb).
+fn source_for(request: &SourceRequest, mock: bool) -> Source {
+    const PATTERNS: [&str; 4] = ["ball", "smpte", "pinwheel", "snow"];
+    match request {
+        SourceRequest::Screen => Source::Video(VideoSource::Screen),
+        SourceRequest::Camera { label } if mock => Source::Video(VideoSource::Test {
+            pattern: PATTERNS[label_index(label.as_deref(), PATTERNS.len())].into(),
+        }),
+        SourceRequest::Camera { label } => Source::Video(VideoSource::Camera { id: label.clone() }),
+        SourceRequest::Microphone { label } if mock => Source::Audio(AudioSource::Test {
+            freq: 440 + 110 * label_index(label.as_deref(), 4) as u32,
+        }),
+        SourceRequest::Microphone { label } => {
+            Source::Audio(AudioSource::Microphone { id: label.clone() })
+        }
+    }
+}
+
+/// A video or an audio source.
+enum Source {
+    Video(VideoSource),
+    Audio(AudioSource),
+}
+
+/// `replaceTrack(track)` with a track of another device, or the screen.
+#[tauri::command]
+pub fn native_set_source(
+    state: State<'_, NativeEngines>,
+    pc: u32,
+    source: SourceRequest,
+) -> Result<(), NativeError> {
+    let pc = state.get(pc)?;
+    match source_for(&source, mock_media()) {
+        Source::Video(v) => pc.set_video_source(&v)?,
+        Source::Audio(a) => pc.set_audio_source(&a)?,
     }
     Ok(())
 }
@@ -297,6 +413,88 @@ pub fn native_close(state: State<'_, NativeEngines>, pc: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_errors_reach_the_ui_with_code_and_detail() {
+        let missing = NativeError::from(EngineError::MissingPlugin {
+            element: "vp8enc".into(),
+            plugin: "vpx (gstreamer1.0-plugins-good)".into(),
+        });
+        assert_eq!(
+            serde_json::to_value(&missing).unwrap_or_default(),
+            json!({
+                "code": "missing-plugin",
+                "message": "GStreamer element `vp8enc` is missing (install the package that has the `vpx (gstreamer1.0-plugins-good)` plugin)",
+                "detail": "vpx (gstreamer1.0-plugins-good)"
+            })
+        );
+        let busy = event_json(PeerEvent::failure(&EngineError::DeviceBusy(
+            "camera /dev/video0".into(),
+        )));
+        assert_eq!(busy["type"], "error");
+        assert_eq!(busy["code"], "device-busy");
+        assert_eq!(busy["detail"], "camera /dev/video0");
+        let closed =
+            serde_json::to_value(NativeError::from(EngineError::Closed)).unwrap_or_default();
+        assert_eq!(closed["code"], "closed");
+        assert!(closed.get("detail").is_none());
+    }
+
+    #[test]
+    fn replaced_tracks_become_engine_sources() {
+        let camera = |label: &str| SourceRequest::Camera {
+            label: Some(label.into()),
+        };
+        let Source::Video(VideoSource::Camera { id }) = source_for(&camera("HD Cam"), false) else {
+            panic!("a camera by label");
+        };
+        assert_eq!(id.as_deref(), Some("HD Cam"));
+        // Mock cameras differ from each other, so a switch shows on the far side.
+        let pattern = |label: &str| match source_for(&camera(label), true) {
+            Source::Video(VideoSource::Test { pattern }) => pattern,
+            _ => panic!("a test pattern"),
+        };
+        assert_ne!(
+            pattern("Mock video device 1"),
+            pattern("Mock video device 2")
+        );
+        assert!(matches!(
+            source_for(&SourceRequest::Screen, true),
+            Source::Video(VideoSource::Screen)
+        ));
+        let request: SourceRequest =
+            serde_json::from_value(json!({ "kind": "microphone", "label": null }))
+                .unwrap_or(SourceRequest::Screen);
+        assert!(matches!(
+            source_for(&request, false),
+            Source::Audio(AudioSource::Microphone { id: None })
+        ));
+    }
+
+    #[test]
+    fn a_missing_camera_costs_the_video_not_the_call() {
+        // This machine has no camera: the connection starts without video and says why.
+        let opts = MediaOptions {
+            video: VideoSource::Camera {
+                id: Some("parley-no-such-camera".into()),
+            },
+            audio: AudioSource::Test { freq: 440 },
+            audio_output: AudioOutput::Discard,
+            video_output: VideoOutput::CountOnly,
+            ..MediaOptions::default()
+        };
+        let Ok((pc, _rx, dropped)) = start_with_fallback(opts) else {
+            panic!("the call should start without the camera");
+        };
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].code(), "no-device");
+        assert!(
+            dropped[0]
+                .detail()
+                .is_some_and(|d| d.contains("parley-no-such-camera"))
+        );
+        pc.close();
+    }
 
     #[test]
     fn ice_servers_become_webrtcbin_urls() {
