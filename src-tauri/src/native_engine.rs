@@ -66,8 +66,17 @@ fn is_device_error(e: &EngineError) -> bool {
     matches!(e, EngineError::NoDevice(_) | EngineError::DeviceBusy(_))
 }
 
-/// Starts a connection with `opts`; a failing camera, then a failing microphone, is dropped
-/// (and reported) rather than failing the call. Returns what was dropped and why.
+/// Whether the error's detail names one of `words` (device kinds in our messages, the send
+/// bin in GStreamer element paths).
+fn is_about(e: &EngineError, words: &[&str]) -> bool {
+    e.detail()
+        .is_some_and(|d| words.iter().any(|w| d.contains(w)))
+}
+
+/// Starts a connection with `opts`; a failing camera, then a failing microphone, is replaced
+/// by a paused test source (black, silent) and reported rather than failing the call. The
+/// sender stays negotiated, so switching to a working device later needs no renegotiation.
+/// Returns what was replaced and why.
 fn start_with_fallback(
     mut opts: MediaOptions,
 ) -> Result<
@@ -79,15 +88,33 @@ fn start_with_fallback(
     EngineError,
 > {
     let mut dropped = Vec::new();
+    let (mut no_video, mut no_audio) = (false, false);
     loop {
         match PeerConnection::new(opts.clone()) {
-            Ok((pc, rx)) => return Ok((pc, rx, dropped)),
-            Err(e) if is_device_error(&e) && opts.video != VideoSource::None => {
-                opts.video = VideoSource::None;
+            Ok((pc, rx)) => {
+                if no_video {
+                    pc.set_video_paused(true);
+                }
+                if no_audio {
+                    pc.set_audio_muted(true);
+                }
+                return Ok((pc, rx, dropped));
+            }
+            Err(e)
+                if is_device_error(&e)
+                    && !no_video
+                    && opts.video != VideoSource::None
+                    && !is_about(&e, &["microphone", "audio-send"]) =>
+            {
+                opts.video = VideoSource::Test {
+                    pattern: "black".into(),
+                };
+                no_video = true;
                 dropped.push(e);
             }
-            Err(e) if is_device_error(&e) && opts.audio != AudioSource::None => {
-                opts.audio = AudioSource::None;
+            Err(e) if is_device_error(&e) && !no_audio && opts.audio != AudioSource::None => {
+                opts.audio = AudioSource::Test { freq: 440 };
+                no_audio = true;
                 dropped.push(e);
             }
             Err(e) => return Err(e),
@@ -469,6 +496,27 @@ mod tests {
             source_for(&request, false),
             Source::Audio(AudioSource::Microphone { id: None })
         ));
+    }
+
+    #[test]
+    fn a_missing_microphone_costs_the_audio_not_the_camera() {
+        let opts = MediaOptions {
+            video: VideoSource::Test {
+                pattern: "ball".into(),
+            },
+            audio: AudioSource::Microphone {
+                id: Some("parley-no-such-mic".into()),
+            },
+            audio_output: AudioOutput::Discard,
+            video_output: VideoOutput::CountOnly,
+            ..MediaOptions::default()
+        };
+        let Ok((pc, _rx, dropped)) = start_with_fallback(opts) else {
+            panic!("the call should start without the microphone");
+        };
+        assert_eq!(dropped.len(), 1, "only the microphone is replaced");
+        assert!(is_about(&dropped[0], &["microphone"]));
+        pc.close();
     }
 
     #[test]
