@@ -22,6 +22,45 @@ pub fn rewrite_target(peer: SocketAddr, own_port: Option<u16>) -> Option<IpAddr>
     is_local_network(ip).then_some(ip)
 }
 
+/// Rewrites the frames of one connection: only once the server's `welcome` said it is a device
+/// server, whose rooms hold just its owner and the caller. A room server on the local network
+/// relays candidates of other people entirely, which must stay as they are.
+#[derive(Debug, Clone, Copy)]
+pub struct Rewriter {
+    ip: Option<IpAddr>,
+    device_server: bool,
+}
+
+impl Rewriter {
+    /// A rewriter putting `ip` (see [`rewrite_target`]) in place of `.local` names.
+    pub fn new(ip: Option<IpAddr>) -> Self {
+        Self {
+            ip,
+            device_server: false,
+        }
+    }
+
+    /// The frame to hand on in place of `frame`, or `None` to hand it on unchanged.
+    pub fn frame(&mut self, frame: &str) -> Option<String> {
+        let ip = self.ip?;
+        if !self.device_server {
+            self.device_server = is_device_welcome(frame);
+            return None;
+        }
+        rewrite_signal_frame(frame, ip)
+    }
+}
+
+fn is_device_welcome(frame: &str) -> bool {
+    if !frame.contains("\"welcome\"") {
+        return false;
+    }
+    serde_json::from_str::<Value>(frame).is_ok_and(|v| {
+        v.get("type").and_then(Value::as_str) == Some("welcome")
+            && v.get("mode").and_then(Value::as_str) == Some("device")
+    })
+}
+
 /// Loopback, private, link-local and shared (carrier-grade NAT, VPN overlays) addresses.
 fn is_local_network(ip: IpAddr) -> bool {
     match ip {
@@ -208,6 +247,34 @@ mod tests {
         let not_signal = json!({ "type": "incoming", "name": CHROMIUM_HOST }).to_string();
         assert_eq!(rewrite_signal_frame(&not_signal, lan_ip()), None);
         assert_eq!(rewrite_signal_frame("{not json .local", lan_ip()), None);
+    }
+
+    #[test]
+    fn only_a_device_server_s_frames_are_rewritten() {
+        let signal = json!({"type": "signal", "from": "p", "data": {"candidate": {"candidate": CHROMIUM_HOST}}}).to_string();
+        let welcome =
+            |mode: &str| json!({"type": "welcome", "mode": mode, "peerId": "me"}).to_string();
+
+        let mut room_server = Rewriter::new(Some(lan_ip()));
+        assert_eq!(room_server.frame(&welcome("public")), None);
+        assert_eq!(
+            room_server.frame(&signal),
+            None,
+            "another person's candidate"
+        );
+
+        let mut device = Rewriter::new(Some(lan_ip()));
+        assert_eq!(device.frame(&welcome("device")), None);
+        assert!(
+            device
+                .frame(&signal)
+                .unwrap()
+                .contains(" 192.168.1.23 54321 ")
+        );
+
+        let mut internet = Rewriter::new(None);
+        assert_eq!(internet.frame(&welcome("device")), None);
+        assert_eq!(internet.frame(&signal), None);
     }
 
     #[test]

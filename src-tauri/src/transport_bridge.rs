@@ -211,10 +211,11 @@ async fn run(
         () = closed_by_ui(&mut outbox) => return "closed".to_owned(),
     };
     let rewrite_to = peer_addr(&socket).and_then(|a| local_candidates::rewrite_target(a, own_port));
+    let rewriter = local_candidates::Rewriter::new(rewrite_to);
     if !events(TransportEvent::Open) {
         return "nobody listens".to_owned();
     }
-    relay(socket, outbox, rewrite_to, events).await
+    relay(socket, outbox, rewriter, events).await
 }
 
 /// Resolves once the UI dropped the connection; frames queued before open are discarded (the
@@ -255,7 +256,7 @@ fn peer_addr(socket: &Socket) -> Option<SocketAddr> {
 async fn relay(
     socket: Socket,
     mut outbox: mpsc::Receiver<String>,
-    rewrite_to: Option<std::net::IpAddr>,
+    mut rewriter: local_candidates::Rewriter,
     events: &(impl Fn(TransportEvent) -> bool + Send + Sync),
 ) -> String {
     let (mut sink, mut stream) = socket.split();
@@ -276,9 +277,7 @@ async fn relay(
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     let text = text.as_str();
-                    let text = rewrite_to
-                        .and_then(|ip| local_candidates::rewrite_signal_frame(text, ip))
-                        .unwrap_or_else(|| text.to_owned());
+                    let text = rewriter.frame(text).unwrap_or_else(|| text.to_owned());
                     if !events(TransportEvent::Text { text }) {
                         return "nobody listens".to_owned();
                     }

@@ -116,17 +116,20 @@ impl Events {
 
 /// A device-mode signaling server on loopback; dropping the sender stops it.
 fn device_server() -> (u16, oneshot::Sender<()>) {
+    let info = DeviceInfo {
+        id: "d".repeat(32),
+        name: "Study desktop".into(),
+        version: parley_protocol::PROTOCOL_VERSION,
+        app: "test".into(),
+        os: "linux".into(),
+    };
+    server(parley_signal::ServerConfig::device("owner-secret", info))
+}
+
+fn server(config: parley_signal::ServerConfig) -> (u16, oneshot::Sender<()>) {
     tauri::async_runtime::block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let info = DeviceInfo {
-            id: "d".repeat(32),
-            name: "Study desktop".into(),
-            version: parley_protocol::PROTOCOL_VERSION,
-            app: "test".into(),
-            os: "linux".into(),
-        };
         let (stop, stopped) = oneshot::channel::<()>();
-        let config = parley_signal::ServerConfig::device("owner-secret", info);
         let (server, _task) = parley_signal::spawn(listener, config, async move {
             let _ = stopped.await;
         })
@@ -140,13 +143,21 @@ type Client =
 
 /// The remote device's owner, as its own UI would connect.
 async fn owner(port: u16) -> Client {
+    let mut ws = client(
+        port,
+        json!({"type": "hello", "version": 1, "token": "owner-secret"}),
+    )
+    .await;
+    let welcome = until(&mut ws, "welcome").await;
+    assert_eq!(welcome["owner"], json!(true));
+    ws
+}
+
+async fn client(port: u16, hello: Value) -> Client {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws"))
         .await
         .unwrap();
-    let hello = json!({"type": "hello", "version": 1, "token": "owner-secret"});
     ws.send(Message::text(hello.to_string())).await.unwrap();
-    let welcome = until(&mut ws, "welcome").await;
-    assert_eq!(welcome["owner"], json!(true));
     ws
 }
 
@@ -320,4 +331,43 @@ fn a_reloaded_page_and_quitting_close_every_connection() {
     tauri::async_runtime::block_on(app.transports().shutdown());
     third.next("closed", None);
     assert!(app.transports().is_empty());
+}
+
+#[test]
+fn a_room_server_on_the_lan_relays_other_people_s_candidates_untouched() {
+    let app = start();
+    let (port, _stop) = server(parley_signal::ServerConfig::public());
+    let (id, events) = app.open(&format!("ws://127.0.0.1:{port}/ws"));
+    events.next("open", None);
+    let send = |frame: Value| {
+        app.invoke(
+            "transport_send",
+            json!({ "id": id, "text": frame.to_string() }),
+        )
+        .unwrap();
+    };
+    send(json!({"type": "hello", "version": 1}));
+    let me = events.next("text", Some("welcome"))["peerId"].clone();
+    send(json!({"type": "create"}));
+    let code = events.next("text", Some("created"))["code"].clone();
+
+    let candidate = json!({"candidate": {"candidate": CHROMIUM_HOST}});
+    tauri::async_runtime::block_on(async {
+        let mut other = client(port, json!({"type": "hello", "version": 1})).await;
+        until(&mut other, "welcome").await;
+        other
+            .send(Message::text(
+                json!({"type": "join", "code": code}).to_string(),
+            ))
+            .await
+            .unwrap();
+        until(&mut other, "joined").await;
+        let signal = json!({"type": "signal", "to": me, "data": candidate});
+        other.send(Message::text(signal.to_string())).await.unwrap();
+    });
+    let signal = events.next("text", Some("signal"));
+    assert_eq!(
+        signal["data"], candidate,
+        "not the server's address to give"
+    );
 }
