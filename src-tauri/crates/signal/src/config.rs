@@ -30,13 +30,15 @@ pub const CAPACITY_RANGE: std::ops::RangeInclusive<u8> = 2..=8;
 pub struct Limits {
     /// Largest WebSocket message and frame; bigger ones close the connection with 1009.
     pub max_frame_bytes: usize,
-    /// Read buffer per connection (small: memory per idle connection matters; a frame longer
-    /// than this still arrives whole, it only takes more reads).
+    /// Most bytes taken from the socket in one read (at most 8 KiB). They are read into a
+    /// buffer on the stack, so this costs no memory per idle connection; a frame longer than
+    /// this still arrives whole, it only takes more reads.
     pub read_buffer_bytes: usize,
-    /// Frames are gathered up to this many bytes before a write (the writer also flushes
-    /// whenever its queue is empty, so this only batches bursts; 0 writes each frame at once).
+    /// Queued frames are gathered up to this many bytes into one write (the buffer is freed
+    /// once written; 0 writes each frame on its own).
     pub write_buffer_bytes: usize,
-    /// Most bytes a connection's write buffer may hold before it counts as stuck.
+    /// Most bytes a connection's write buffer may hold while the peer is not reading (pongs
+    /// to its pings) before it counts as stuck.
     pub max_write_buffer_bytes: usize,
     /// Messages per second a connection may send on average.
     pub msg_rate_per_sec: u32,
@@ -68,7 +70,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_frame_bytes: MAX_FRAME_BYTES,
-            read_buffer_bytes: 512,
+            read_buffer_bytes: 8 * 1024,
             write_buffer_bytes: 4 * 1024,
             max_write_buffer_bytes: 256 * 1024,
             msg_rate_per_sec: 50,

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use axum::Router;
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,7 @@ use crate::conn;
 use crate::introduce::{MAX_INTRODUCTION_BYTES, introduce};
 use crate::metrics::Rejection;
 use crate::shared::{Shared, lock};
+use crate::ws;
 
 /// Origins of the Parley app's own webviews, always allowed.
 const APP_ORIGINS: [&str; 3] = [
@@ -70,7 +70,7 @@ async fn websocket(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    upgrade: WebSocketUpgrade,
+    upgrade: ws::Upgrade,
 ) -> Response {
     if shared.shutting_down.load(Relaxed) {
         shared.metrics.rejected(Rejection::ShuttingDown);
@@ -89,15 +89,7 @@ async fn websocket(
         shared.metrics.rejected(Rejection::PerIp);
         return (StatusCode::TOO_MANY_REQUESTS, "too many connections").into_response();
     }
-    let on_fail = shared.clone();
-    upgrade
-        .read_buffer_size(limits.read_buffer_bytes)
-        .write_buffer_size(limits.write_buffer_bytes)
-        .max_write_buffer_size(limits.max_write_buffer_bytes)
-        .max_message_size(limits.max_frame_bytes)
-        .max_frame_size(limits.max_frame_bytes)
-        .on_failed_upgrade(move |_| lock(&on_fail.ips).close(ip))
-        .on_upgrade(move |socket| conn::run(socket, shared, ip))
+    upgrade.on_upgrade(move |pending| conn::run(pending, shared, ip))
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {

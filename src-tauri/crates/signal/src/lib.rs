@@ -30,6 +30,7 @@ mod metrics;
 mod server;
 mod shared;
 mod turn;
+mod ws;
 
 pub use config::{BackplaneConfig, CAPACITY_RANGE, IceConfig, Limits, Mode, ServerConfig};
 pub use error::SignalError;

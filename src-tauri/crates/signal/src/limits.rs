@@ -4,25 +4,30 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-/// Token bucket: `rate` tokens per second up to `burst`; one token per message.
+/// Token bucket: `rate` tokens per second up to `burst`; one token per message. Eight bytes
+/// (times in milliseconds of the server's clock, compared with wrapping arithmetic): every
+/// connection holds one.
 #[derive(Debug)]
 pub(crate) struct TokenBucket {
     tokens: f32,
-    last: Instant,
+    last_ms: u32,
 }
 
 impl TokenBucket {
-    pub(crate) fn full(burst: u32, now: Instant) -> Self {
+    pub(crate) fn full(burst: u32, now_ms: u64) -> Self {
         Self {
             tokens: burst as f32,
-            last: now,
+            last_ms: now_ms as u32,
         }
     }
 
     /// Takes a token if there is one.
-    pub(crate) fn take(&mut self, rate: u32, burst: u32, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f32();
-        self.last = now;
+    pub(crate) fn take(&mut self, rate: u32, burst: u32, now_ms: u64) -> bool {
+        // Truncating is the point: the difference of two wrapped times is right for gaps
+        // under 49 days, and a connection is never silent that long (idle timeout).
+        let now = now_ms as u32;
+        let elapsed = now.wrapping_sub(self.last_ms) as f32 / 1000.0;
+        self.last_ms = now;
         self.tokens = (self.tokens + elapsed * rate as f32).min(burst as f32);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;

@@ -1,12 +1,12 @@
 //! State shared by all connection tasks: the hub, each connection's outbox, counters.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
+use std::task::Waker;
+use std::time::{Duration, Instant};
 
-use axum::extract::ws::Utf8Bytes;
 use parley_protocol::{DeviceInfo, ErrorCode, ServerMessage};
 use tokio::sync::Notify;
 
@@ -17,6 +17,7 @@ use crate::hub::{ConnId, Effect, Hub, HubConfig, Now, Policy};
 use crate::introduce::Introductions;
 use crate::limits::IpTable;
 use crate::metrics::{Metrics, ServerClose};
+use crate::ws;
 
 /// Close code for a normal closure.
 pub(crate) const CLOSE_NORMAL: u16 = 1000;
@@ -31,50 +32,97 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// What the writer should do next.
-pub(crate) enum Next {
-    Send(Utf8Bytes),
-    Close(u16, &'static str),
+/// Why the server closes a connection (one byte in every outbox, not a code and a string).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Closing {
+    /// Its queue overflowed: it does not read fast enough.
+    SlowConsumer,
+    /// The hub ended it (wrong owner token, replaced owner, shared-mode eviction).
+    ByServer,
+    /// The server is stopping.
+    ShuttingDown,
+    /// Nothing heard for the idle timeout.
     Idle,
+}
+
+impl Closing {
+    /// The close frame's code and reason.
+    pub(crate) fn frame(self) -> (u16, &'static str) {
+        match self {
+            Self::SlowConsumer => (CLOSE_POLICY, "too slow reading"),
+            Self::ByServer => (CLOSE_NORMAL, "closed by server"),
+            Self::ShuttingDown => (CLOSE_GOING_AWAY, "server shutting down"),
+            Self::Idle => (CLOSE_POLICY, "idle timeout"),
+        }
+    }
+}
+
+/// What [`Outbox::drain_into`] left for the writer.
+pub(crate) enum Drained {
+    /// Frames were encoded (or nothing is queued); write them, then come back.
+    Frames,
+    /// Nothing queued and the connection is to be closed with this code and reason.
+    Close(u16, &'static str),
 }
 
 #[derive(Default)]
 struct OutboxState {
-    queue: VecDeque<Utf8Bytes>,
-    close: Option<(u16, &'static str)>,
+    /// Oldest first (a `Vec`, 8 bytes smaller than a `VecDeque`; it holds at most
+    /// `queue_depth` frames, so taking from the front is cheap).
+    queue: Vec<String>,
+    close: Option<Closing>,
+    /// The keeper asked for a ping.
+    ping: bool,
+    /// The connection task, parked until there is something to write.
+    waker: Option<Waker>,
 }
 
-/// A connection's bounded outgoing queue. Empty, it holds no heap memory.
+impl OutboxState {
+    fn wake(&mut self) {
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// A connection's bounded outgoing queue and liveness clock. Empty, it holds no heap memory.
 #[derive(Default)]
 pub(crate) struct Outbox {
     state: Mutex<OutboxState>,
-    pub(crate) notify: Notify,
+    /// When the peer was last heard ([`Shared::now_ms`]).
+    heard_ms: AtomicU64,
+    /// When the keeper last asked for a ping.
+    pinged_ms: AtomicU64,
 }
 
 impl Outbox {
     /// Queues a frame; false (and the connection condemned) if `depth` frames are waiting.
-    fn push(&self, text: Utf8Bytes, depth: usize) -> bool {
+    fn push(&self, text: String, depth: usize) -> bool {
         let mut state = lock(&self.state);
         if state.close.is_some() {
             return true;
         }
         if state.queue.len() >= depth {
-            state.queue = VecDeque::new();
-            state.close = Some((CLOSE_POLICY, "too slow reading"));
-            drop(state);
-            self.notify.notify_one();
+            state.queue = Vec::new();
+            state.close = Some(Closing::SlowConsumer);
+            state.wake();
             return false;
         }
-        state.queue.push_back(text);
-        drop(state);
-        self.notify.notify_one();
+        state.queue.push(text);
+        state.wake();
         true
     }
 
-    /// Closes the connection once what is queued has been sent.
-    pub(crate) fn close(&self, code: u16, reason: &'static str) {
-        lock(&self.state).close.get_or_insert((code, reason));
-        self.notify.notify_one();
+    /// Closes the connection once what is queued has been sent; false if it was already
+    /// closing.
+    pub(crate) fn close(&self, why: Closing) -> bool {
+        let mut state = lock(&self.state);
+        if state.close.is_some() {
+            return false;
+        }
+        state.close = Some(why);
+        state.wake();
+        true
     }
 
     /// True once the connection is to be closed.
@@ -82,21 +130,53 @@ impl Outbox {
         lock(&self.state).close.is_some()
     }
 
-    pub(crate) fn next(&self) -> Next {
+    /// The peer was heard from at `now_ms`.
+    pub(crate) fn heard(&self, now_ms: u64) {
+        self.heard_ms.store(now_ms, Relaxed);
+    }
+
+    /// Encodes queued frames (and a requested ping) into `out` until it holds `limit` bytes,
+    /// and leaves `waker` to be woken when more arrives.
+    pub(crate) fn drain_into(&self, out: &mut Vec<u8>, limit: usize, waker: &Waker) -> Drained {
         let mut state = lock(&self.state);
-        match state.queue.pop_front() {
-            Some(text) => {
-                if state.queue.is_empty() {
-                    // Nothing waits: give the memory back (most connections are idle most of
-                    // the time, and an empty `VecDeque::new()` holds none).
-                    state.queue = VecDeque::new();
-                }
-                Next::Send(text)
-            }
-            None => state
-                .close
-                .map_or(Next::Idle, |(code, reason)| Next::Close(code, reason)),
+        if !state.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            state.waker = Some(waker.clone());
         }
+        if std::mem::take(&mut state.ping) {
+            ws::write::ping(out);
+        }
+        let mut taken = 0;
+        for text in &state.queue {
+            if out.len() >= limit {
+                break;
+            }
+            ws::write::text(out, text);
+            taken += 1;
+        }
+        state.queue.drain(..taken);
+        if state.queue.is_empty() {
+            // Nothing waits: give the memory back (most connections are idle most of the
+            // time, and an empty `Vec::new()` holds none).
+            state.queue = Vec::new();
+            if out.is_empty()
+                && let Some(why) = state.close
+            {
+                let (code, reason) = why.frame();
+                return Drained::Close(code, reason);
+            }
+        }
+        Drained::Frames
+    }
+
+    /// Asks for a ping if none was asked for in the last `interval_ms`.
+    fn ping_if_due(&self, now_ms: u64, interval_ms: u64) {
+        if now_ms.saturating_sub(self.pinged_ms.load(Relaxed)) < interval_ms {
+            return;
+        }
+        self.pinged_ms.store(now_ms, Relaxed);
+        let mut state = lock(&self.state);
+        state.ping = true;
+        state.wake();
     }
 }
 
@@ -121,6 +201,10 @@ pub(crate) struct Shared {
     next_conn: AtomicU64,
     live: AtomicUsize,
     drained: Notify,
+    /// Start of [`Shared::now_ms`]'s clock.
+    epoch: Instant,
+    /// The liveness keeper task runs (started with the first connection).
+    keeper: AtomicBool,
 }
 
 impl Shared {
@@ -179,13 +263,19 @@ impl Shared {
             next_conn: AtomicU64::new(1),
             live: AtomicUsize::new(0),
             drained: Notify::new(),
+            epoch: Instant::now(),
+            keeper: AtomicBool::new(false),
         })
     }
 
     /// Adds a connection; it receives `bye` at shutdown even before `hello`.
-    pub(crate) fn register(&self) -> (ConnId, Arc<Outbox>) {
+    pub(crate) fn register(self: &Arc<Self>) -> (ConnId, Arc<Outbox>) {
+        if !self.keeper.swap(true, Relaxed) {
+            tokio::spawn(keep_alive(Arc::downgrade(self)));
+        }
         let conn = self.next_conn.fetch_add(1, Relaxed);
         let outbox = Arc::new(Outbox::default());
+        outbox.heard(self.now_ms());
         lock(&self.core).outboxes.insert(conn, outbox.clone());
         self.live.fetch_add(1, Relaxed);
         self.metrics.open.fetch_add(1, Relaxed);
@@ -228,7 +318,7 @@ impl Shared {
             return;
         };
         self.metrics.messages_out.fetch_add(1, Relaxed);
-        if !outbox.push(text.into(), self.config.limits.queue_depth) {
+        if !outbox.push(text, self.config.limits.queue_depth) {
             self.metrics.closed(ServerClose::SlowConsumer);
         }
     }
@@ -236,7 +326,7 @@ impl Shared {
     /// Closes `conn` after what is queued for it.
     pub(crate) fn close(&self, conn: ConnId) {
         if let Some(outbox) = lock(&self.core).outboxes.get(&conn) {
-            outbox.close(CLOSE_NORMAL, "closed by server");
+            outbox.close(Closing::ByServer);
         }
     }
 
@@ -269,14 +359,14 @@ impl Shared {
                             continue;
                         };
                         self.metrics.messages_out.fetch_add(1, Relaxed);
-                        if !outbox.push(text.into(), depth) {
+                        if !outbox.push(text, depth) {
                             self.metrics.closed(ServerClose::SlowConsumer);
                             condemned.push(conn);
                         }
                     }
                     Effect::Close(conn) => {
                         if let Some(outbox) = core.outboxes.get(&conn) {
-                            outbox.close(CLOSE_NORMAL, "closed by server");
+                            outbox.close(Closing::ByServer);
                         }
                     }
                 }
@@ -323,13 +413,37 @@ impl Shared {
         let Ok(text) = serde_json::to_string(&bye) else {
             return;
         };
-        let text = Utf8Bytes::from(text);
         for outbox in core.outboxes.values() {
             // One frame over the depth is fine: shutdown is the last thing said.
             outbox.push(text.clone(), usize::MAX);
-            outbox.close(CLOSE_GOING_AWAY, "server shutting down");
+            outbox.close(Closing::ShuttingDown);
         }
         tracing::info!(connections = core.outboxes.len(), "shutting down");
+    }
+
+    /// Milliseconds since this server started (the liveness clock).
+    pub(crate) fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Pings connections quiet for a ping interval, closes those quiet past the idle
+    /// timeout. One pass over all connections replaces a timer in each.
+    fn check_liveness(&self) {
+        let limits = &self.config.limits;
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let (ping, idle) = (ms(limits.ping_interval), ms(limits.idle_timeout));
+        let now = self.now_ms();
+        let core = lock(&self.core);
+        for outbox in core.outboxes.values() {
+            let quiet = now.saturating_sub(outbox.heard_ms.load(Relaxed));
+            if quiet >= idle {
+                if outbox.close(Closing::Idle) {
+                    self.metrics.closed(ServerClose::Idle);
+                }
+            } else if quiet >= ping {
+                outbox.ping_if_due(now, ping);
+            }
+        }
     }
 
     /// Waits until every connection task ended, or `grace` passed.
@@ -344,5 +458,26 @@ impl Shared {
                 return;
             }
         }
+    }
+}
+
+/// Runs the liveness checks while the server exists, a few times per ping interval.
+async fn keep_alive(shared: Weak<Shared>) {
+    let period = match shared.upgrade() {
+        Some(shared) => {
+            let limits = &shared.config.limits;
+            (limits.ping_interval.min(limits.idle_timeout) / 4)
+                .clamp(Duration::from_millis(10), Duration::from_secs(1))
+        }
+        None => return,
+    };
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        shared.check_liveness();
     }
 }

@@ -50,7 +50,7 @@ impl<S: RoomStore> Hub<S> {
         }
         self.knocks.insert(knock.clone(), conn);
         if let Some(session) = self.sessions.get_mut(&conn) {
-            session.knock = Some(knock.clone());
+            session.knock = Some(Box::new(knock.clone()));
         }
         let incoming = ServerMessage::Incoming {
             knock: knock.clone(),
@@ -144,9 +144,9 @@ impl<S: RoomStore> Hub<S> {
         let Some(knock) = knock else {
             return self.error(conn, ErrorCode::NoSuchKnock, "you are not knocking");
         };
-        self.knocks.remove(&knock);
+        self.knocks.remove(&*knock);
         if let Some(owner) = self.owner {
-            self.send(owner, ServerMessage::Cancelled { knock });
+            self.send(owner, ServerMessage::Cancelled { knock: *knock });
         }
     }
 

@@ -45,7 +45,7 @@ impl<S: RoomStore> Hub<S> {
                 }
             }
             if let Some(k) = &s.knock
-                && self.knocks.get(k) != Some(conn)
+                && self.knocks.get(&**k) != Some(conn)
             {
                 problems.push(format!("knock {k:?} lost"));
             }

@@ -62,13 +62,13 @@ impl<S: RoomStore> Hub<S> {
         self.peers.insert(peer.clone(), conn);
         self.sessions.insert(
             conn,
-            Session {
+            Box::new(Session {
                 peer: peer.clone(),
-                resume_token: resume_token.clone(),
+                resume_token: resume_token.as_str().into(),
                 owner,
                 room: room.clone(),
                 knock: None,
-            },
+            }),
         );
         let mode = match self.config.policy {
             Policy::Public { .. } => ServerMode::Public,

@@ -1,0 +1,154 @@
+// The real desktop app under Xvfb, whose webview (WebKitGTK) has no RTCPeerConnection, calls
+// with its native GStreamer engine: on the namespace LAN a parley-node serves the UI, and a
+// headless Chromium is that device's owner; the app (WebDriver) calls the node from its device
+// list, Chromium accepts, and the app's remote tile must paint changing, non-blank frames (two
+// screenshots of the X screen, compared inside the tile), while Chromium decodes the app's
+// video. Screenshots: .artifacts/app/native-call-{1,2}.png.
+//
+//   sudo tests/app/run-native.sh        (after `make build`; same needs as tests/app/run.sh)
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { AppLab, HOSTS, appBinary, repoRoot } from "./lib/applab.mjs";
+import { waitFor } from "./lib/webdriver.mjs";
+
+const { chromium } = await import(join(repoRoot, "ui/node_modules/playwright-core/index.mjs"));
+const { CHROMIUM_ARGS } = await import(join(repoRoot, "ui/e2e/lib/browser.mjs"));
+
+const artifacts = join(repoRoot, ".artifacts", "app");
+const NODE_NAME = `Chromium owner ${Math.random().toString(36).slice(2, 6)}`;
+const nodeBinary = process.env.PARLEY_NODE_BIN ?? join(appBinary, "..", "parley-node");
+mkdirSync(artifacts, { recursive: true });
+
+/**
+ * RGB bytes of a rectangle of a PNG (ImageMagick, which also took the screenshot).
+ * @param {string} png
+ * @param {{x: number, y: number, width: number, height: number}} r
+ */
+function pixels(png, r) {
+  const out = spawnSync("convert", [png, "-crop", `${r.width}x${r.height}+${r.x}+${r.y}`, "+repage", "-depth", "8", "rgb:-"], { maxBuffer: 64 << 20 });
+  if (out.status !== 0) throw new Error(`convert ${png}: ${out.stderr}`);
+  return out.stdout;
+}
+
+/** Standard deviation of the bytes: near 0 for a blank (single-colour) tile. @param {Buffer} b */
+function spread(b) {
+  let sum = 0;
+  for (const v of b) sum += v;
+  const mean = sum / b.length;
+  let sq = 0;
+  for (const v of b) sq += (v - mean) ** 2;
+  return Math.sqrt(sq / b.length);
+}
+
+/** Share of pixels that differ noticeably between two same-size RGB buffers. */
+function changed(/** @type {Buffer} */ a, /** @type {Buffer} */ b) {
+  let n = 0;
+  for (let i = 0; i + 2 < a.length; i += 3) {
+    if (Math.abs(a[i] - b[i]) + Math.abs(a[i + 1] - b[i + 1]) + Math.abs(a[i + 2] - b[i + 2]) > 30) n++;
+  }
+  return n / (a.length / 3);
+}
+
+describe("the desktop app calls Chromium with its native engine", () => {
+  const lab = new AppLab();
+  /** @type {import("./lib/webdriver.mjs").Session | undefined} */
+  let app;
+  /** @type {any} */
+  let browser;
+  /** Chromium's console, for a failure message. @type {string[]} */
+  const chromiumLog = [];
+
+  before(async () => {
+    await lab.start();
+    app = await lab.launchApp();
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await app?.close().catch(() => {});
+    lab.close();
+  });
+
+  /** Takes a screenshot of the whole X screen (what a person sees). @param {string} name */
+  function screenshot(name) {
+    const file = join(artifacts, `native-call-${name}.png`);
+    const out = spawnSync("import", ["-window", "root", file], { env: { ...process.env, DISPLAY: lab.display } });
+    if (out.status !== 0) throw new Error(`import: ${out.stderr}`);
+    return file;
+  }
+
+  it("calls a Chromium-owned device; both sides see each other's video", async () => {
+    if (!app) throw new Error(`the app is not running:\n${lab.diagnostics()}`);
+    const a = app;
+    try {
+      await a.visible("home", 60_000);
+      // The point of the test: this webview has no WebRTC, so calls run on the native engine.
+      const rtc = await a.cmd("POST", "/execute/sync", { script: "return typeof RTCPeerConnection", args: [] });
+      assert.equal(rtc, "undefined", "the app's webview has RTCPeerConnection; the native engine would not be used");
+      const node = lab.spawnIn("node", [nodeBinary, "--name", NODE_NAME, "--data-dir", join(lab.tmp, "node-data"), "--static-dir", join(repoRoot, "ui", "dist")], "node", { stdin: true });
+      const listening = await node.lines.waitJson("parley-node listening", (e) => e.event === "listening");
+      // Chromium lives on the node host: a wrapper runs it inside that namespace, so the pipe
+      // Playwright talks over is inherited unchanged.
+      const wrapper = join(lab.tmp, "chromium-in-node-ns");
+      writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${lab.ns("node")} /usr/bin/chromium "$@"\n`);
+      chmodSync(wrapper, 0o755);
+      browser = await chromium.launchPersistentContext(join(lab.tmp, "chromium-profile"), {
+        executablePath: wrapper,
+        headless: true,
+        // The node's page is plain http on a LAN address: let it count as secure (getUserMedia,
+        // crypto.randomUUID), as a person's https deployment would be.
+        args: [...CHROMIUM_ARGS, `--unsafely-treat-insecure-origin-as-secure=http://${HOSTS.node}:${listening.port}`],
+        timeout: 30_000,
+      });
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      page.on("console", (/** @type {any} */ m) => chromiumLog.push(`${m.type()}: ${m.text()}`));
+      page.on("pageerror", (/** @type {any} */ e) => chromiumLog.push(`pageerror: ${e.message}`));
+      await page.goto(`http://${HOSTS.node}:${listening.port}/?lang=en#owner=${listening.ownerToken}`);
+      await page.locator('[data-testid="device-ready"]').waitFor({ timeout: 30_000 });
+
+      // The app finds the node on the LAN and calls it (video).
+      const item = await waitFor(`a device-item named ${NODE_NAME}`, async () => {
+        for (const el of await a.all("device-item")) if ((await a.attribute(el, "data-device-name")) === NODE_NAME) return el;
+        return null;
+      }, 60_000);
+      const callButton = await a.cmd("POST", `/element/${item}/element`, { using: "css selector", value: "button.primary" });
+      await a.click(/** @type {string} */ (Object.values(callButton)[0]));
+      await page.locator('[data-testid="accept"]').click({ timeout: 30_000 });
+
+      await waitFor("the app's call-state connected", async () => {
+        for (const el of await a.all("call-state")) if ((await a.attribute(el, "data-state")) === "connected") return el;
+        return null;
+      }, 60_000);
+      await page.waitForFunction(() => document.querySelector('[data-testid="call-state"]')?.getAttribute("data-state") === "connected", null, { timeout: 60_000 });
+      // Chromium decodes the app's (native engine's) video.
+      await page.waitForFunction(() => {
+        const v = document.querySelector('[data-testid="remote-video"]');
+        return v instanceof HTMLVideoElement && v.getVideoPlaybackQuality().totalVideoFrames > 30;
+      }, null, { timeout: 30_000, polling: 200 });
+
+      // The app's remote tile paints frames that change.
+      const tile = await a.visible("remote-video", 30_000);
+      const rect = await a.cmd("GET", `/element/${tile}/rect`);
+      const r = { x: Math.round(rect.x) + 4, y: Math.round(rect.y) + 4, width: Math.round(rect.width) - 8, height: Math.round(rect.height) - 8 };
+      assert.ok(r.width > 40 && r.height > 40, `remote tile too small: ${JSON.stringify(rect)}`);
+      // The page's coordinates are the window's; the window is at the screen's top-left
+      // under a bare Xvfb (no window manager).
+      const first = await waitFor("a non-blank remote tile", async () => {
+        const p = pixels(screenshot("1"), r);
+        return spread(p) > 12 ? p : null;
+      }, 30_000);
+      const second = await waitFor("the remote tile to change", async () => {
+        const p = pixels(screenshot("2"), r);
+        return changed(first, p) > 0.005 && spread(p) > 12 ? p : null;
+      }, 30_000);
+      assert.ok(second.length === first.length);
+    } catch (err) {
+      await a.screenshot(join(artifacts, "native-call-failed-app.png")).catch(() => {});
+      await browser?.pages()[0]?.screenshot({ path: join(artifacts, "native-call-failed-chromium.png") }).catch(() => {});
+      throw new Error(`${err instanceof Error ? err.stack : err}\n--- chromium\n${chromiumLog.slice(-30).join("\n")}\n${lab.diagnostics()}`);
+    }
+  });
+});
