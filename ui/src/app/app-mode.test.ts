@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { AppIpc } from "../engine/ipc";
-import { appOptions, fromBackend, PeerList, peerToDevice, toBackend, type BackendSettings, type Peer, type PeerEvent } from "./app-mode";
+import { appOptions, fromBackend, PeerList, peerToDevice, roomServerUrl, toBackend, type BackendSettings, type Peer, type PeerEvent } from "./app-mode";
 import type { KnownDevice } from "./controller.svelte";
 import { DEFAULT_SETTINGS } from "./settings";
 
@@ -172,5 +172,16 @@ describe("an incoming call in the app", () => {
     expect(await options!.app.addDevice(" 192.168.1.40:7878 ")).toBe(true);
     expect(await options!.app.addDevice("10.9.9.9:1")).toBe(false);
     expect(calls.filter(([c]) => c === "add_peer").map(([, a]) => a)).toEqual([{ address: "192.168.1.40:7878" }, { address: "10.9.9.9:1" }]);
+  });
+});
+
+describe("the room server in the app", () => {
+  it("is the settings' server as a WebSocket URL", () => {
+    expect(roomServerUrl("https://rooms.example.org")).toBe("wss://rooms.example.org/ws");
+    expect(roomServerUrl(" http://192.168.1.5:8080/ ")).toBe("ws://192.168.1.5:8080/ws");
+    expect(roomServerUrl("wss://rooms.example.org/custom")).toBe("wss://rooms.example.org/custom");
+    expect(roomServerUrl("")).toBeNull();
+    expect(roomServerUrl("ftp://x")).toBeNull();
+    expect(roomServerUrl("not a url")).toBeNull();
   });
 });

@@ -95,6 +95,25 @@ export function toBackend(s: Settings, b: BackendSettings): BackendSettings {
   };
 }
 
+/**
+ * The WebSocket URL of the internet room server from settings (`ws(s)://…` as given, or the
+ * `/ws` endpoint of an `http(s)://` address); null if none is set or it is not a URL.
+ */
+export function roomServerUrl(setting: string): string | null {
+  const raw = setting.trim();
+  if (!raw) return null;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === "http:" || url.protocol === "https:") {
+      url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+      if (url.pathname === "/" || url.pathname === "") url.pathname = "/ws";
+    }
+    return url.protocol === "ws:" || url.protocol === "wss:" ? url.toString() : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The address to dial a peer on: IPv4 first, then routable IPv6; null if it has none. */
 export function peerToDevice(p: Peer): KnownDevice | null {
   const linkLocal = (a: string) => /^fe80:/i.test(a);

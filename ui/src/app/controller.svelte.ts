@@ -13,12 +13,15 @@ import type { CallStats } from "../engine/stats";
 import type { Transport } from "../engine/transport";
 import { WebSocketTransport } from "../engine/websocket-transport";
 import { matchLocale, setLocale } from "../i18n/index.svelte";
-import type { AppHooks } from "./app-mode";
-import { deviceUrls, httpBase, readPageConfig, type PageConfig } from "./config";
+import { roomServerUrl, type AppHooks } from "./app-mode";
+import { deviceUrls, httpBase, joinLink, readPageConfig, type PageConfig } from "./config";
 import { fetchDeviceInfo } from "./devices";
 import { LiveCall } from "./live.svelte";
 import { Ringer } from "./ringer";
 import { browserDeviceId, callIceServers, LocalSettingsStore, type Settings, type SettingsStore } from "./settings";
+
+/** How long the app waits for the room server before saying it cannot be reached. */
+const ROOM_SERVER_WAIT_MS = 8000;
 
 /** How long a dropped peer may take to resume (the server's default grace is 15 s). */
 const PEER_RESUME_GRACE_MS = 16_000;
@@ -99,6 +102,8 @@ export class Controller {
   private readonly store: SettingsStore;
   private readonly makeTransport: TransportFactory;
   private home: SignalingSession | null = null;
+  /** In the app: the session to the internet room server, while one is open. */
+  private rooms: SignalingSession | null = null;
   /** The session carrying the current call: `home`, or one to a device being called. */
   private active: SignalingSession | null = null;
   private pending: "create" | "join" | "knock" | "accept" | null = null;
@@ -204,20 +209,72 @@ export class Controller {
     this.banner = null;
   }
 
+  /** Whether the home screen offers internet rooms: a room server's page, or the app. */
+  get roomsAvailable(): boolean {
+    return this.mode !== "device" || this.app !== null;
+  }
+
   /** Public mode: makes a room and waits in it. */
   async newRoom(): Promise<void> {
-    if (!this.requireOnline(this.home) || !(await this.openMedia(!this.audioOnly))) return;
-    this.active = this.home;
+    const session = await this.roomSession();
+    if (!this.requireOnline(session) || !(await this.openMedia(!this.audioOnly))) return;
+    this.active = session;
     this.pending = "create";
-    if (!this.home?.create()) this.failPending("server-unreachable");
+    if (!session?.create()) this.failPending("server-unreachable");
   }
 
   /** Public mode: joins a room by its (already validated) code. */
   async joinRoom(code: string): Promise<void> {
-    if (!this.requireOnline(this.home) || !(await this.openMedia(!this.audioOnly))) return;
-    this.active = this.home;
+    const session = await this.roomSession();
+    if (!this.requireOnline(session) || !(await this.openMedia(!this.audioOnly))) return;
+    this.active = session;
     this.pending = "join";
-    if (!this.home?.join(code)) this.failPending("server-unreachable");
+    if (!session?.join(code)) this.failPending("server-unreachable");
+  }
+
+  /**
+   * The link that opens the join flow for `code` (copy link, QR code): this page's in a browser;
+   * in the app, the room server's own page, which anyone can open without installing.
+   */
+  roomLink(code: string): string {
+    const server = this.app ? roomServerUrl(this.settings.serverUrl) : null;
+    const base = server ? httpBase(server) : null;
+    if (!base) return joinLink(window.location, code);
+    const url = new URL("/", base);
+    url.searchParams.set("join", code);
+    return url.toString();
+  }
+
+  /**
+   * The session rooms are made on: the page's own server in a browser; in the app (whose home
+   * session is its own device server) one to the room server from settings, opened on demand.
+   */
+  private async roomSession(): Promise<SignalingSession | null> {
+    if (!this.app) return this.home;
+    if (this.rooms) return this.rooms;
+    const url = roomServerUrl(this.settings.serverUrl);
+    if (!url) {
+      this.banner = { code: "no-room-server" };
+      return null;
+    }
+    const session = new SignalingSession(this.makeTransport(url));
+    this.rooms = session;
+    session.on("state", (s) => {
+      if (this.active === session) this.callSignaling = s;
+    });
+    session.on("message", (m) => this.onMessage(session, m));
+    const online = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ROOM_SERVER_WAIT_MS);
+      const stop = session.on("state", (s) => {
+        if (s !== "online") return;
+        clearTimeout(timer);
+        stop();
+        resolve();
+      });
+    });
+    session.start();
+    await online;
+    return session;
   }
 
   /** Leaves a room nobody joined yet. */
@@ -524,6 +581,7 @@ export class Controller {
     this.clearPeerGrace();
     this.live.close(true);
     if (this.active && this.active !== this.home) this.active.close();
+    if (this.active === this.rooms) this.rooms = null;
     this.active = null;
     this.pending = null;
     this.awaiting = null;

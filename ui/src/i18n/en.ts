@@ -149,6 +149,7 @@ export const en = {
   "error.missing-plugin": "A GStreamer plugin that calls need is missing: {detail}. Install it, then restart Parley.",
   "error.engine-unavailable": "The call engine (GStreamer) could not start. Reinstall Parley's GStreamer packages, then restart Parley.",
   "error.server-error": "The server refused the request: {detail}",
+  "error.no-room-server": "Rooms need an internet room server: set its address in Settings (Network).",
   "error.settings-invalid": "Settings not saved: {detail}",
   "notify.incomingTitle": "Incoming call",
   "notify.incomingBody": "{name} is calling you",

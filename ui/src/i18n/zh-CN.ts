@@ -151,6 +151,7 @@ export const zhCN: Record<MessageKey, string> = {
   "error.missing-plugin": "缺少通话所需的 GStreamer 插件：{detail}。请安装后重新启动 Parley。",
   "error.engine-unavailable": "通话引擎（GStreamer）无法启动。请重新安装 Parley 所需的 GStreamer 组件，然后重新启动 Parley。",
   "error.server-error": "服务器拒绝了请求：{detail}",
+  "error.no-room-server": "房间需要一个互联网房间服务器：请在设置（网络）中填写其地址。",
   "error.settings-invalid": "设置未保存：{detail}",
   "notify.incomingTitle": "来电",
   "notify.incomingBody": "{name} 正在呼叫你",
