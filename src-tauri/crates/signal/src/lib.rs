@@ -27,6 +27,7 @@ pub mod hub;
 mod introduce;
 mod limits;
 mod metrics;
+mod outbox;
 mod server;
 mod shared;
 mod turn;

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
-use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use parley_protocol::{DeviceInfo, ErrorCode, ServerMessage};
@@ -17,7 +16,7 @@ use crate::hub::{ConnId, Effect, Hub, HubConfig, Now, Policy};
 use crate::introduce::Introductions;
 use crate::limits::IpTable;
 use crate::metrics::{Metrics, ServerClose};
-use crate::ws;
+use crate::outbox::{Closing, Outbox};
 
 /// Close code for a normal closure.
 pub(crate) const CLOSE_NORMAL: u16 = 1000;
@@ -30,154 +29,6 @@ pub(crate) const CLOSE_POLICY: u16 = 1008;
 /// (counters and maps), so a poisoned lock is used as is rather than spreading the panic.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Why the server closes a connection (one byte in every outbox, not a code and a string).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Closing {
-    /// Its queue overflowed: it does not read fast enough.
-    SlowConsumer,
-    /// The hub ended it (wrong owner token, replaced owner, shared-mode eviction).
-    ByServer,
-    /// The server is stopping.
-    ShuttingDown,
-    /// Nothing heard for the idle timeout.
-    Idle,
-}
-
-impl Closing {
-    /// The close frame's code and reason.
-    pub(crate) fn frame(self) -> (u16, &'static str) {
-        match self {
-            Self::SlowConsumer => (CLOSE_POLICY, "too slow reading"),
-            Self::ByServer => (CLOSE_NORMAL, "closed by server"),
-            Self::ShuttingDown => (CLOSE_GOING_AWAY, "server shutting down"),
-            Self::Idle => (CLOSE_POLICY, "idle timeout"),
-        }
-    }
-}
-
-/// What [`Outbox::drain_into`] left for the writer.
-pub(crate) enum Drained {
-    /// Frames were encoded (or nothing is queued); write them, then come back.
-    Frames,
-    /// Nothing queued and the connection is to be closed with this code and reason.
-    Close(u16, &'static str),
-}
-
-#[derive(Default)]
-struct OutboxState {
-    /// Oldest first (a `Vec`, 8 bytes smaller than a `VecDeque`; it holds at most
-    /// `queue_depth` frames, so taking from the front is cheap).
-    queue: Vec<String>,
-    close: Option<Closing>,
-    /// The keeper asked for a ping.
-    ping: bool,
-    /// The connection task, parked until there is something to write.
-    waker: Option<Waker>,
-}
-
-impl OutboxState {
-    fn wake(&mut self) {
-        if let Some(waker) = self.waker.take() {
-            waker.wake();
-        }
-    }
-}
-
-/// A connection's bounded outgoing queue and liveness clock. Empty, it holds no heap memory.
-#[derive(Default)]
-pub(crate) struct Outbox {
-    state: Mutex<OutboxState>,
-    /// When the peer was last heard ([`Shared::now_ms`]).
-    heard_ms: AtomicU64,
-    /// When the keeper last asked for a ping.
-    pinged_ms: AtomicU64,
-}
-
-impl Outbox {
-    /// Queues a frame; false (and the connection condemned) if `depth` frames are waiting.
-    fn push(&self, text: String, depth: usize) -> bool {
-        let mut state = lock(&self.state);
-        if state.close.is_some() {
-            return true;
-        }
-        if state.queue.len() >= depth {
-            state.queue = Vec::new();
-            state.close = Some(Closing::SlowConsumer);
-            state.wake();
-            return false;
-        }
-        state.queue.push(text);
-        state.wake();
-        true
-    }
-
-    /// Closes the connection once what is queued has been sent; false if it was already
-    /// closing.
-    pub(crate) fn close(&self, why: Closing) -> bool {
-        let mut state = lock(&self.state);
-        if state.close.is_some() {
-            return false;
-        }
-        state.close = Some(why);
-        state.wake();
-        true
-    }
-
-    /// True once the connection is to be closed.
-    pub(crate) fn is_closing(&self) -> bool {
-        lock(&self.state).close.is_some()
-    }
-
-    /// The peer was heard from at `now_ms`.
-    pub(crate) fn heard(&self, now_ms: u64) {
-        self.heard_ms.store(now_ms, Relaxed);
-    }
-
-    /// Encodes queued frames (and a requested ping) into `out` until it holds `limit` bytes,
-    /// and leaves `waker` to be woken when more arrives.
-    pub(crate) fn drain_into(&self, out: &mut Vec<u8>, limit: usize, waker: &Waker) -> Drained {
-        let mut state = lock(&self.state);
-        if !state.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            state.waker = Some(waker.clone());
-        }
-        if std::mem::take(&mut state.ping) {
-            ws::write::ping(out);
-        }
-        let mut taken = 0;
-        for text in &state.queue {
-            if out.len() >= limit {
-                break;
-            }
-            ws::write::text(out, text);
-            taken += 1;
-        }
-        state.queue.drain(..taken);
-        if state.queue.is_empty() {
-            // Nothing waits: give the memory back (most connections are idle most of the
-            // time, and an empty `Vec::new()` holds none).
-            state.queue = Vec::new();
-            if out.is_empty()
-                && let Some(why) = state.close
-            {
-                let (code, reason) = why.frame();
-                return Drained::Close(code, reason);
-            }
-        }
-        Drained::Frames
-    }
-
-    /// Asks for a ping if none was asked for in the last `interval_ms`.
-    fn ping_if_due(&self, now_ms: u64, interval_ms: u64) {
-        if now_ms.saturating_sub(self.pinged_ms.load(Relaxed)) < interval_ms {
-            return;
-        }
-        self.pinged_ms.store(now_ms, Relaxed);
-        let mut state = lock(&self.state);
-        state.ping = true;
-        state.wake();
-    }
 }
 
 /// The hub and where to deliver its effects, under one lock so delivery order is hub order.
@@ -435,7 +286,7 @@ impl Shared {
         let now = self.now_ms();
         let core = lock(&self.core);
         for outbox in core.outboxes.values() {
-            let quiet = now.saturating_sub(outbox.heard_ms.load(Relaxed));
+            let quiet = now.saturating_sub(outbox.heard_at());
             if quiet >= idle {
                 if outbox.close(Closing::Idle) {
                     self.metrics.closed(ServerClose::Idle);
