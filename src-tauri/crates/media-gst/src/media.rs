@@ -147,7 +147,8 @@ pub(crate) fn video_send(
     )?;
     let valve = make("valve")?;
     let queue = make("queue")?;
-    queue.set_property("max-size-buffers", 2u32);
+    // One frame: an encoder slower than the camera then always takes the newest frame.
+    queue.set_property("max-size-buffers", 1u32);
     queue.set_property("max-size-time", 0u64);
     queue.set_property("max-size-bytes", 0u32);
     set_str(&queue, "leaky", "downstream");
