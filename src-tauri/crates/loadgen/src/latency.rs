@@ -21,7 +21,7 @@ const MAX_TRACKED_NS: u64 = 60_000_000_000;
 pub(crate) struct LatencyPlan {
     pub(crate) kind: Kind,
     pub(crate) label: String,
-    pub(crate) server_pid: Option<u32>,
+    pub(crate) server_pids: Vec<u32>,
     pub(crate) payload_bytes: usize,
     pub(crate) rate: f64,
     pub(crate) warmup: Duration,
@@ -71,7 +71,7 @@ pub(crate) async fn run(plan: LatencyPlan, pairs: Vec<Pair>) -> Result<Outcome, 
         tasks.spawn(pace(plan.kind, pair, index, schedule));
     }
     tokio::time::sleep_until(epoch + plan.warmup).await;
-    let cpu = CpuWindow::start(plan.server_pid);
+    let cpu = CpuWindow::start(plan.server_pids.clone());
     tokio::time::sleep_until(end_sends).await;
     let (server_cpu_pct, loadgen_cpu_pct) = cpu.finish();
     let mut total = Tally {

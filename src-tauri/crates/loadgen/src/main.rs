@@ -182,6 +182,10 @@ struct Common {
     /// Server process id, for RSS and CPU readings.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Further processes whose CPU time counts as the server's (repeatable): the other
+    /// instances and Redis in shared mode.
+    #[arg(long = "cpu-pid")]
+    cpu_pids: Vec<u32>,
     /// Name of the server in the results.
     #[arg(long)]
     label: Option<String>,
@@ -290,7 +294,7 @@ async fn run(command: &Command, common: &Common) -> Result<Outcome, LoadError> {
                 throughput::ThroughputPlan {
                     kind: common.kind,
                     label,
-                    server_pid: common.server_pid,
+                    server_pids: server_pids(common),
                     payload_bytes: relay.payload,
                     window: *window,
                     warmup: secs(relay.warmup),
@@ -308,7 +312,7 @@ async fn run(command: &Command, common: &Common) -> Result<Outcome, LoadError> {
                 latency::LatencyPlan {
                     kind: common.kind,
                     label,
-                    server_pid: common.server_pid,
+                    server_pids: server_pids(common),
                     payload_bytes: relay.payload,
                     rate: *rate,
                     warmup: secs(relay.warmup),
@@ -321,6 +325,15 @@ async fn run(command: &Command, common: &Common) -> Result<Outcome, LoadError> {
         }
         Command::Table { .. } => Err(LoadError::Unexpected("table runs no load".into())),
     }
+}
+
+/// Every process whose CPU time counts as the server's.
+fn server_pids(common: &Common) -> Vec<u32> {
+    common
+        .server_pid
+        .into_iter()
+        .chain(common.cpu_pids.iter().copied())
+        .collect()
 }
 
 fn pair_plan(common: &Common, relay: &Relay) -> pairs::PairPlan {

@@ -43,9 +43,18 @@ pub(crate) fn cpu_seconds(pid: Option<u32>) -> Result<f64, LoadError> {
     }
 }
 
-/// CPU use of the server and of the generator over one measured window.
+/// CPU seconds of all `pids` together; `None` if there are none or one is unreadable.
+fn total_cpu_seconds(pids: &[u32]) -> Option<f64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|pid| cpu_seconds(Some(*pid)).ok()).sum()
+}
+
+/// CPU use of the server (all its processes together) and of the generator over one
+/// measured window.
 pub(crate) struct CpuWindow {
-    server: Option<u32>,
+    server: Vec<u32>,
     started: Instant,
     server_start: f64,
     self_start: f64,
@@ -53,13 +62,11 @@ pub(crate) struct CpuWindow {
 
 impl CpuWindow {
     /// Starts a window now.
-    pub(crate) fn start(server: Option<u32>) -> Self {
+    pub(crate) fn start(server: Vec<u32>) -> Self {
         Self {
+            server_start: total_cpu_seconds(&server).unwrap_or(0.0),
             server,
             started: Instant::now(),
-            server_start: server
-                .and_then(|pid| cpu_seconds(Some(pid)).ok())
-                .unwrap_or(0.0),
             self_start: cpu_seconds(None).unwrap_or(0.0),
         }
     }
@@ -67,9 +74,7 @@ impl CpuWindow {
     /// Percent of one core used by (server, generator) since the start; 200 = both cores.
     pub(crate) fn finish(&self) -> (f64, f64) {
         let wall = self.started.elapsed().as_secs_f64().max(1e-9);
-        let server = self
-            .server
-            .and_then(|pid| cpu_seconds(Some(pid)).ok())
+        let server = total_cpu_seconds(&self.server)
             .map_or(0.0, |now| (now - self.server_start) / wall * 100.0);
         let own = cpu_seconds(None).map_or(0.0, |now| (now - self.self_start) / wall * 100.0);
         (server, own)

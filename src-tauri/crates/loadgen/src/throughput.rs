@@ -23,7 +23,7 @@ const BATCH_LIMIT: usize = 64;
 pub(crate) struct ThroughputPlan {
     pub(crate) kind: Kind,
     pub(crate) label: String,
-    pub(crate) server_pid: Option<u32>,
+    pub(crate) server_pids: Vec<u32>,
     pub(crate) payload_bytes: usize,
     pub(crate) window: usize,
     pub(crate) warmup: Duration,
@@ -41,7 +41,7 @@ pub(crate) async fn run(plan: ThroughputPlan, pairs: Vec<Pair>) -> Result<Outcom
         tasks.spawn(pump(plan.kind, pair, plan.window, delivered, stop));
     }
     tokio::time::sleep(plan.warmup).await;
-    let cpu = CpuWindow::start(plan.server_pid);
+    let cpu = CpuWindow::start(plan.server_pids.clone());
     let start_count = delivered.load(Ordering::Relaxed);
     let mut per_second = Vec::new();
     let mut last = start_count;

@@ -140,6 +140,10 @@ async fn rooms_work_again_after_redis_restarts() {
     c.send(json!({"type": "create"})).await;
     let refused = c.expect("error").await;
     assert_eq!(refused["code"], "unavailable", "{refused}");
+    // A signal to another instance cannot go either, and the sender is told.
+    a.signal(&b.peer, json!("while down")).await;
+    let refused = a.expect("error").await;
+    assert_eq!(refused["code"], "unavailable", "{refused}");
 
     redis.restart();
     for instance in [&i0, &i1, &i2] {
@@ -170,5 +174,135 @@ async fn join_rate_limit_holds_across_instances() {
             (Some("error"), Some("rate-limited")),
             "{refused}"
         );
+    }
+}
+
+/// Each instance routes signals by its own copy of the room's member list: every join,
+/// leave and drop must reach the copies on the other instances before the clients hear of it.
+#[tokio::test]
+async fn membership_changes_reach_every_instances_copy_of_the_room() {
+    let redis = Redis::start();
+    let [i0, i1, i2] = three(&redis, &["--capacity", "3"]).await;
+    let (mut a, _) = Client::hello(&i0, None).await;
+    let code = a.create().await;
+    let (mut b, _) = Client::hello(&i1, None).await;
+    assert_eq!(b.join(&code).await["type"], "joined");
+    a.expect("peer-joined").await;
+    // Right after hearing of b, a can reach it.
+    a.signal(&b.peer, json!("a->b")).await;
+    assert_eq!(b.expect("signal").await["data"], "a->b");
+
+    let (mut c, _) = Client::hello(&i2, None).await;
+    assert_eq!(c.join(&code).await["peers"], json!([a.peer, b.peer]));
+    assert_eq!(a.expect("peer-joined").await["peer"], c.peer.as_str());
+    assert_eq!(b.expect("peer-joined").await["peer"], c.peer.as_str());
+    a.signal(&c.peer, json!("a->c")).await;
+    b.signal(&c.peer, json!("b->c")).await;
+    let mut got = [c.expect("signal").await, c.expect("signal").await]
+        .map(|s| format!("{} {}", s["from"].as_str().unwrap(), s["data"]));
+    got.sort();
+    let mut want = [
+        format!("{} \"a->c\"", a.peer),
+        format!("{} \"b->c\"", b.peer),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    c.signal(&a.peer, json!("c->a")).await;
+    c.signal(&b.peer, json!("c->b")).await;
+    assert_eq!(a.expect("signal").await["data"], "c->a");
+    assert_eq!(b.expect("signal").await["data"], "c->b");
+}
+
+#[tokio::test]
+async fn a_member_who_left_or_dropped_is_no_longer_relayed_to() {
+    let redis = Redis::start();
+    let [i0, i1, i2] = three(&redis, &["--capacity", "3", "--resume-grace", "30"]).await;
+    let (mut a, _) = Client::hello(&i0, None).await;
+    let code = a.create().await;
+    let (mut b, _) = Client::hello(&i1, None).await;
+    assert_eq!(b.join(&code).await["type"], "joined");
+    a.expect("peer-joined").await;
+    let (mut c, _) = Client::hello(&i2, None).await;
+    assert_eq!(c.join(&code).await["type"], "joined");
+    a.expect("peer-joined").await;
+    b.expect("peer-joined").await;
+
+    // b leaves on instance 1: instance 0 no longer relays to it.
+    b.send(json!({"type": "leave"})).await;
+    b.expect("left").await;
+    assert_eq!(a.expect("peer-left").await["peer"], b.peer.as_str());
+    c.expect("peer-left").await;
+    a.signal(&b.peer, json!("too late")).await;
+    let refused = a.expect("error").await;
+    assert_eq!(refused["code"], "no-such-peer", "{refused}");
+    b.signal(&a.peer, json!("from outside")).await;
+    assert_eq!(b.expect("error").await["code"], "not-in-room");
+
+    // c's connection drops (its place is kept for a resume): nobody relays to it meanwhile.
+    drop(c);
+    let left = a.expect("peer-left").await;
+    assert_eq!(left["reason"], "dropped", "{left}");
+    let away = left["peer"].as_str().unwrap().to_owned();
+    a.signal(&away, json!("away")).await;
+    assert_eq!(a.expect("error").await["code"], "no-such-peer");
+}
+
+#[tokio::test]
+async fn a_resumed_member_is_reached_on_its_new_instance_from_everywhere() {
+    let redis = Redis::start();
+    let [i0, mut i1, i2] = three(&redis, &["--capacity", "3", "--resume-grace", "30"]).await;
+    let (mut a, _) = Client::hello(&i0, None).await;
+    let code = a.create().await;
+    let (mut b, _) = Client::hello(&i1, None).await;
+    assert_eq!(b.join(&code).await["type"], "joined");
+    a.expect("peer-joined").await;
+    let (mut c, _) = Client::hello(&i2, None).await;
+    assert_eq!(c.join(&code).await["type"], "joined");
+    a.expect("peer-joined").await;
+    b.expect("peer-joined").await;
+
+    // b's instance dies; b comes back on c's instance.
+    i1.kill();
+    let (mut moved, welcome) = Client::hello(&i2, Some((&b.peer, &b.token))).await;
+    assert_eq!(welcome["resumed"], true, "{welcome}");
+    moved.expect("joined").await;
+    for other in [&mut a, &mut c] {
+        assert_eq!(other.expect("peer-left").await["reason"], "dropped");
+        assert_eq!(other.expect("peer-joined").await["peer"], b.peer.as_str());
+    }
+    // From another instance and from its own.
+    a.signal(&moved.peer, json!("a->b")).await;
+    assert_eq!(moved.expect("signal").await["data"], "a->b");
+    c.signal(&moved.peer, json!("c->b")).await;
+    assert_eq!(moved.expect("signal").await["data"], "c->b");
+    moved.signal(&a.peer, json!("b->a")).await;
+    moved.signal(&c.peer, json!("b->c")).await;
+    assert_eq!(a.expect("signal").await["data"], "b->a");
+    assert_eq!(c.expect("signal").await["data"], "b->c");
+}
+
+/// Frames are queued and published in batches: a burst still arrives complete and in order.
+#[tokio::test]
+async fn a_burst_of_signals_arrives_in_order_across_instances() {
+    let redis = Redis::start();
+    let limits = [
+        "--msg-rate",
+        "100000",
+        "--msg-burst",
+        "100000",
+        "--queue-depth",
+        "1000",
+    ];
+    let [i0, i1, _i2] = three(&redis, &limits).await;
+    let (mut a, _) = Client::hello(&i0, None).await;
+    let code = a.create().await;
+    let (mut b, _) = Client::hello(&i1, None).await;
+    assert_eq!(b.join(&code).await["type"], "joined");
+    a.expect("peer-joined").await;
+    for n in 0..500 {
+        a.signal(&b.peer, json!(n)).await;
+    }
+    for n in 0..500 {
+        assert_eq!(b.expect("signal").await["data"], n);
     }
 }

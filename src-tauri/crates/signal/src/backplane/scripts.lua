@@ -1,7 +1,9 @@
 -- Shared helpers, prepended to every backplane script (see scripts.rs).
--- Room hash `<prefix>room:<CODE>`: `cap`, `seq` and one `m:<peer>` field per member whose value
--- is `instance|deadline_ms|seq|resume_token`; an empty instance means "away, resumable".
--- Deadlines use Redis's clock (TIME) so instances need no synchronised clocks.
+-- Room hash `<prefix>room:<CODE>`: `cap`, `seq`, `ver` and one `m:<peer>` field per member
+-- whose value is `instance|deadline_ms|seq|resume_token`; an empty instance means "away,
+-- resumable". Deadlines use Redis's clock (TIME) so instances need no synchronised clocks.
+-- `ver` comes from one counter for all rooms, `<prefix>ver`, so it only grows, also when a
+-- room is deleted and its code reused.
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -29,8 +31,9 @@ local function left_frame(peer, reason)
   return '{"type":"peer-left","peer":"' .. peer .. '","reason":"' .. reason .. '"}'
 end
 
--- Members whose deadline has not passed, oldest first. Expired ones (a dead instance's, or
--- away past their grace) are removed here, and the others hear that they dropped.
+-- Members whose deadline has not passed, oldest first, and the expired ones (a dead
+-- instance's, or away past their grace), which are removed here. Call `announce` for the
+-- expired ones after `snapshot`.
 local function members(prefix, room, now)
   local all = redis.call('HGETALL', room)
   local live, gone = {}, {}
@@ -46,11 +49,44 @@ local function members(prefix, room, now)
   for _, g in ipairs(gone) do
     redis.call('HDEL', room, 'm:' .. g.peer)
     redis.call('DEL', prefix .. 'peer:' .. g.peer)
+  end
+  return live, gone
+end
+
+-- The others hear that the expired members dropped.
+local function announce(prefix, live, gone)
+  for _, g in ipairs(gone) do
     if g.inst ~= '' then
       tell(prefix, live, nil, left_frame(g.peer, 'dropped'))
     end
   end
-  return live
+end
+
+-- `<ver> <peer>=<instance> ...`: the connected members, as instances cache them.
+local function snap_text(ver, live)
+  local parts = { tostring(ver) }
+  for _, m in ipairs(live) do
+    if m.inst ~= '' then table.insert(parts, m.peer .. '=' .. m.inst) end
+  end
+  return table.concat(parts, ' ')
+end
+
+-- Membership changed: a new version, sent to every instance with a connected member (each
+-- once) before any frame about the change, so an instance knows the new members by the time
+-- its clients hear of them.
+local function snapshot(prefix, room, live)
+  local ver = redis.call('INCR', prefix .. 'ver')
+  redis.call('HSET', room, 'ver', ver)
+  local text = snap_text(ver, live)
+  local code = string.sub(room, #prefix + 6)
+  local seen = {}
+  for _, m in ipairs(live) do
+    if m.inst ~= '' and not seen[m.inst] then
+      seen[m.inst] = true
+      redis.call('PUBLISH', prefix .. 'inst:' .. m.inst, 'r ' .. code .. ' ' .. text)
+    end
+  end
+  return text
 end
 
 local function here(live, except)

@@ -1,6 +1,8 @@
 //! The Lua scripts that change shared room state. Each runs atomically inside Redis, so
 //! capacity checks, code uniqueness and membership changes cannot interleave between
-//! instances. Keys outside `KEYS` (a peer's index key, instance channels) are derived from the
+//! instances. Every membership change publishes the room's new member list (a versioned
+//! snapshot, see `scripts.lua`) to the instances that hold its members, which cache it to
+//! route signals without asking Redis; the scripts also return it to their caller. Keys outside `KEYS` (a peer's index key, instance channels) are derived from the
 //! prefix, so the backplane needs a standalone Redis (or one primary), not Redis Cluster.
 
 use redis::Script;
@@ -13,25 +15,26 @@ macro_rules! script {
 }
 
 /// All scripts, loaded once (redis-rs sends EVALSHA and falls back to EVAL after a restart).
+/// "snap" below is a room snapshot, `<ver> <peer>=<instance>...` (see `cache.rs`).
 pub(super) struct Scripts {
-    /// KEYS room, peer-index; ARGV cap, peer, instance, token, ttl_ms, code. 1 made, 0 taken.
+    /// KEYS room, peer-index; ARGV cap, peer, instance, token, ttl_ms, code, prefix.
+    /// `{"taken"}` or `{"ok", snap}`.
     pub(super) create: Script,
     /// KEYS room, peer-index; ARGV peer, instance, token, ttl_ms, code, prefix, peer-joined frame.
-    /// `{"none"}`, `{"full"}` or `{"ok", cap, peers already here...}`.
+    /// `{"none"}`, `{"full"}` or `{"ok", cap, snap, peers already here...}`.
     pub(super) join: Script,
-    /// KEYS room, peer-index; ARGV peer, instance, prefix, peer-left frame. 1 if removed.
+    /// KEYS room, peer-index; ARGV peer, instance, prefix, peer-left frame. `{"no"}` or
+    /// `{"ok", snap}` (an empty snap: the room is gone).
     pub(super) leave: Script,
     /// KEYS room; ARGV peer, instance, grace_ms, prefix, peer-left frame. Marks the member
-    /// away (resumable until the grace ends). 1 if it was ours.
+    /// away (resumable until the grace ends). `{"no"}` or `{"ok", snap}`.
     pub(super) drop: Script,
     /// KEYS peer-index; ARGV peer, old token, instance, ttl_ms, prefix, peer-joined frame,
-    /// new token. `{"no"}` or `{"ok", code, cap, previous instance, peers here...}`.
+    /// new token. `{"no"}` or `{"ok", code, cap, previous instance, snap, peers here...}`.
     pub(super) resume: Script,
-    /// KEYS room, peer-index; ARGV peer, instance, ttl_ms, prefix. Heartbeat: 1 if still ours.
+    /// KEYS room, peer-index; ARGV peer, instance, ttl_ms, prefix. Heartbeat: `{"no"}` if the
+    /// place is no longer ours, else `{"ok", snap}` (the current one: caches heal from it).
     pub(super) touch: Script,
-    /// KEYS room; ARGV from, to, instance, prefix, frame. 0 no such peer, 1 published,
-    /// 2 the target is on this instance (deliver locally).
-    pub(super) signal: Script,
     /// KEYS counter; ARGV window_ms. Attempts in the current window, this one included.
     pub(super) count_join: Script,
 }
@@ -41,13 +44,14 @@ impl Scripts {
         Self {
             create: script!(
                 r"
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'taken'} end
 local ttl = tonumber(ARGV[5])
 local now = now_ms()
 redis.call('HSET', KEYS[1], 'cap', ARGV[1], 'seq', 1, 'm:' .. ARGV[2], entry(ARGV[3], now + ttl, 1, ARGV[4]))
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('SET', KEYS[2], ARGV[6], 'PX', ttl)
-return 1
+local snap = snapshot(ARGV[7], KEYS[1], {{ peer = ARGV[2], inst = ARGV[3] }})
+return {'ok', snap}
 "
             ),
             join: script!(
@@ -55,20 +59,31 @@ return 1
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'none'} end
 local peer, ttl, prefix = ARGV[1], tonumber(ARGV[4]), ARGV[6]
 local now = now_ms()
-local live = members(prefix, KEYS[1], now)
+local live, gone = members(prefix, KEYS[1], now)
 if #live == 0 then
   redis.call('DEL', KEYS[1])
   return {'none'}
 end
 local cap = tonumber(redis.call('HGET', KEYS[1], 'cap'))
-if #live >= cap then return {'full'} end
+if #live >= cap then
+  if #gone > 0 then
+    snapshot(prefix, KEYS[1], live)
+    announce(prefix, live, gone)
+  end
+  return {'full'}
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('HSET', KEYS[1], 'm:' .. peer, entry(ARGV[2], now + ttl, seq, ARGV[3]))
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('SET', KEYS[2], ARGV[5], 'PX', ttl)
+local others = here(live, peer)
+local after = { unpack(live) }
+table.insert(after, { peer = peer, inst = ARGV[2] })
+local snap = snapshot(prefix, KEYS[1], after)
+announce(prefix, live, gone)
 tell(prefix, live, peer, ARGV[7])
-local out = {'ok', tostring(cap)}
-for _, p in ipairs(here(live, peer)) do table.insert(out, p) end
+local out = {'ok', tostring(cap), snap}
+for _, p in ipairs(others) do table.insert(out, p) end
 return out
 "
             ),
@@ -76,31 +91,36 @@ return out
                 r"
 local peer, prefix = ARGV[1], ARGV[3]
 local v = redis.call('HGET', KEYS[1], 'm:' .. peer)
-if not v then return 0 end
+if not v then return {'no'} end
 local inst = parse(v)
-if inst ~= ARGV[2] then return 0 end
+if inst ~= ARGV[2] then return {'no'} end
 redis.call('HDEL', KEYS[1], 'm:' .. peer)
 redis.call('DEL', KEYS[2])
-local live = members(prefix, KEYS[1], now_ms())
+local live, gone = members(prefix, KEYS[1], now_ms())
 if #live == 0 then
   redis.call('DEL', KEYS[1])
-else
-  tell(prefix, live, peer, ARGV[4])
+  return {'ok', ''}
 end
-return 1
+local snap = snapshot(prefix, KEYS[1], live)
+announce(prefix, live, gone)
+tell(prefix, live, peer, ARGV[4])
+return {'ok', snap}
 "
             ),
             drop: script!(
                 r"
 local peer, prefix = ARGV[1], ARGV[4]
 local v = redis.call('HGET', KEYS[1], 'm:' .. peer)
-if not v then return 0 end
+if not v then return {'no'} end
 local inst, dl, seq, tok = parse(v)
-if inst ~= ARGV[2] then return 0 end
+if inst ~= ARGV[2] then return {'no'} end
 local now = now_ms()
 redis.call('HSET', KEYS[1], 'm:' .. peer, entry('', now + tonumber(ARGV[3]), seq, tok))
-tell(prefix, members(prefix, KEYS[1], now), peer, ARGV[5])
-return 1
+local live, gone = members(prefix, KEYS[1], now)
+local snap = snapshot(prefix, KEYS[1], live)
+announce(prefix, live, gone)
+tell(prefix, live, peer, ARGV[5])
+return {'ok', snap}
 "
             ),
             resume: script!(
@@ -120,14 +140,16 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 if inst ~= '' and inst ~= ARGV[3] then
   redis.call('PUBLISH', prefix .. 'inst:' .. inst, 'k ' .. peer)
 end
-local live = members(prefix, room, now)
+local live, gone = members(prefix, room, now)
+local snap = snapshot(prefix, room, live)
+announce(prefix, live, gone)
 if inst ~= '' then
   -- Still marked here (its instance died or the old connection looks open): the room hears
   -- it drop first, as on a single instance.
   tell(prefix, live, peer, left_frame(peer, 'dropped'))
 end
 tell(prefix, live, peer, ARGV[6])
-local out = {'ok', code, redis.call('HGET', room, 'cap'), inst}
+local out = {'ok', code, redis.call('HGET', room, 'cap'), inst, snap}
 for _, p in ipairs(here(live, peer)) do table.insert(out, p) end
 return out
 "
@@ -136,29 +158,20 @@ return out
                 r"
 local peer, ttl, prefix = ARGV[1], tonumber(ARGV[3]), ARGV[4]
 local v = redis.call('HGET', KEYS[1], 'm:' .. peer)
-if not v then return 0 end
+if not v then return {'no'} end
 local inst, dl, seq, tok = parse(v)
-if inst ~= ARGV[2] then return 0 end
+if inst ~= ARGV[2] then return {'no'} end
 local now = now_ms()
 redis.call('HSET', KEYS[1], 'm:' .. peer, entry(inst, now + ttl, seq, tok))
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
-members(prefix, KEYS[1], now)
-return 1
-"
-            ),
-            signal: script!(
-                r"
-local from, to, me, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local f = redis.call('HGET', KEYS[1], 'm:' .. from)
-if not f or parse(f) ~= me then return 0 end
-local t = redis.call('HGET', KEYS[1], 'm:' .. to)
-if not t then return 0 end
-local inst, dl = parse(t)
-if inst == '' or dl < now_ms() then return 0 end
-if inst == me then return 2 end
-redis.call('PUBLISH', prefix .. 'inst:' .. inst, 'd ' .. to .. '\n' .. ARGV[5])
-return 1
+local live, gone = members(prefix, KEYS[1], now)
+if #gone > 0 then
+  local snap = snapshot(prefix, KEYS[1], live)
+  announce(prefix, live, gone)
+  return {'ok', snap}
+end
+return {'ok', snap_text(tonumber(redis.call('HGET', KEYS[1], 'ver')) or 0, live)}
 "
             ),
             count_join: Script::new(

@@ -8,7 +8,9 @@ use parley_protocol::{
     ServerMessage, ServerMode,
 };
 
-use super::store::{Joined, Route, Unreachable};
+use super::cache::Route;
+use super::publisher::Outgoing;
+use super::store::{Joined, Unreachable};
 use super::{Backplane, Session};
 use crate::hub::ids::{self, EntropyError, OsEntropy};
 use crate::hub::{CODE_TRIES, ConnId, Now, PEER_ID_LEN, RESUME_TOKEN_LEN};
@@ -91,7 +93,7 @@ impl Backplane {
                         from: peer.clone(),
                         data,
                     };
-                    self.signal(shared, conn, &code, &peer, &to, &frame(&msg))
+                    self.signal(shared, conn, &code, &peer, to, frame(&msg))
                         .await
                 }
             },
@@ -112,6 +114,11 @@ impl Backplane {
         let session = local.sessions.get_mut(&conn)?;
         session.room = room;
         Some(session.resume_token.clone())
+    }
+
+    /// Takes a room snapshot a script returned.
+    fn apply(&self, code: &RoomCode, snapshot: &str) {
+        lock(&self.local).rooms.apply_text(code, snapshot);
     }
 
     fn token(&self, conn: ConnId) -> String {
@@ -159,6 +166,7 @@ impl Backplane {
                     if place.previous == self.store.instance {
                         self.kick(shared, &resume.peer_id);
                     }
+                    self.apply(&place.code, &place.snapshot);
                     resumed = Some((resume.peer_id, place));
                 }
                 Ok(None) => {}
@@ -216,11 +224,12 @@ impl Backplane {
             let Ok(code) = ids::room_code(&mut OsEntropy) else {
                 break;
             };
-            if self
+            let made = self
                 .store
                 .create(&code, self.capacity, peer, &token, self.member_ttl)
-                .await?
-            {
+                .await?;
+            if let Some(snapshot) = made {
+                self.apply(&code, &snapshot);
                 self.set_room(conn, Some(code.clone()));
                 shared.send(
                     conn,
@@ -273,7 +282,8 @@ impl Backplane {
         {
             Joined::NoSuchRoom => shared.send(conn, ServerMessage::NoSuchRoom { code: typed }),
             Joined::Full => shared.send(conn, ServerMessage::Full { code: typed }),
-            Joined::Ok(capacity, peers) => {
+            Joined::Ok(capacity, snapshot, peers) => {
+                self.apply(&code, &snapshot);
                 self.set_room(conn, Some(code.clone()));
                 shared.send(
                     conn,
@@ -299,27 +309,53 @@ impl Backplane {
             peer: peer.clone(),
             reason: LeaveReason::Left,
         });
-        self.store.leave(code, peer, &left).await?;
+        // Frames this member sent before leaving reach the room before its `peer-left`.
+        self.publisher.flush().await;
+        if let Some(snapshot) = self.store.leave(code, peer, &left).await? {
+            self.apply(code, &snapshot);
+        }
         self.set_room(conn, None);
         shared.send(conn, ServerMessage::Left {});
         Ok(())
     }
 
+    /// Routes a signal by this instance's copy of the room (no Redis round trip): to a
+    /// local connection, or queued for the target's instance.
     async fn signal(
         &self,
         shared: &Shared,
         conn: ConnId,
         code: &RoomCode,
         from: &PeerId,
-        to: &PeerId,
-        text: &str,
+        to: PeerId,
+        text: String,
     ) -> Result<(), Unreachable> {
-        match self.store.signal(code, from, to, text).await? {
-            Route::Published => {}
+        let (route, local_target) = {
+            let local = lock(&self.local);
+            let route = local.rooms.route(code, from, &to, &self.store.instance);
+            let target = (route == Route::Local)
+                .then(|| local.peers.get(&to).copied())
+                .flatten();
+            (route, target)
+        };
+        match route {
             Route::Local => {
-                let target = lock(&self.local).peers.get(to).copied();
-                if let Some(target) = target {
-                    shared.push_text(target, text.to_owned());
+                if let Some(target) = local_target {
+                    shared.push_text(target, text);
+                }
+            }
+            Route::Remote(instance) => {
+                if !self.store.health.ready() {
+                    return Err(Unreachable);
+                }
+                let out = Outgoing {
+                    instance,
+                    peer: to,
+                    frame: text,
+                    sender: conn,
+                };
+                if let Err(refused) = self.publisher.send(out).await {
+                    shared.reject(conn, ErrorCode::Unavailable, refused.to_string());
                 }
             }
             Route::NoSuchPeer => {
@@ -351,14 +387,18 @@ impl Backplane {
             peer: peer.clone(),
             reason: LeaveReason::Dropped,
         });
+        self.publisher.flush().await;
         // On failure the place simply expires: this instance stops refreshing it.
-        let _ = if self.grace.is_zero() {
+        let after = if self.grace.is_zero() {
             self.store.leave(&code, &peer, &left).await
         } else {
             self.store
                 .drop_member(&code, &peer, self.grace, &left)
                 .await
         };
+        if let Ok(Some(snapshot)) = after {
+            self.apply(&code, &snapshot);
+        }
     }
 
     /// `peer` resumed elsewhere: its connection here says goodbye without touching the room.
@@ -380,15 +420,29 @@ impl Backplane {
         shared.close(conn);
     }
 
-    /// A frame from another instance for `peer`, if it is connected here.
-    pub(super) fn deliver(&self, shared: &Shared, peer: &PeerId, text: String) {
-        let conn = lock(&self.local).peers.get(peer).copied();
-        if let Some(conn) = conn {
-            self.store
-                .health
-                .delivered
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            shared.push_text(conn, text);
+    /// Frames from another instance, `(peer, frame)`, for the peers connected here.
+    pub(super) fn deliver<'a>(
+        &self,
+        shared: &Shared,
+        frames: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) {
+        let targets: Vec<(ConnId, &str)> = {
+            let local = lock(&self.local);
+            frames
+                .into_iter()
+                .filter_map(|(peer, frame)| {
+                    let conn = local.peers.get(&PeerId(peer.to_owned())).copied()?;
+                    Some((conn, frame))
+                })
+                .collect()
+        };
+        let delivered = u64::try_from(targets.len()).unwrap_or(u64::MAX);
+        self.store
+            .health
+            .delivered
+            .fetch_add(delivered, std::sync::atomic::Ordering::Relaxed);
+        for (conn, frame) in targets {
+            shared.push_text(conn, frame.to_owned());
         }
     }
 }

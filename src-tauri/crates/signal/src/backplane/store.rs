@@ -1,5 +1,5 @@
-//! Typed Redis requests of the backplane: each is one script call (one round trip), timed for
-//! `/metrics` and bounded by the request timeout.
+//! Typed Redis requests of the backplane: each is one script call or one pipeline (one round
+//! trip), timed for `/metrics` and bounded by the request timeout.
 
 use std::time::{Duration, Instant};
 
@@ -19,24 +19,24 @@ pub(crate) struct Unreachable;
 pub(crate) enum Joined {
     NoSuchRoom,
     Full,
-    /// Capacity and the members already here, oldest first.
-    Ok(u8, Vec<PeerId>),
+    /// Capacity, the room's snapshot, and the members already here, oldest first.
+    Ok(u8, String, Vec<PeerId>),
 }
 
-/// A reclaimed place: room, capacity, the instance that held it ("" if away), peers here.
+/// A reclaimed place: room, capacity, the instance that held it ("" if away), the room's
+/// snapshot, peers here.
 pub(crate) struct Resumed {
     pub(crate) code: RoomCode,
     pub(crate) capacity: u8,
     pub(crate) previous: String,
+    pub(crate) snapshot: String,
     pub(crate) peers: Vec<PeerId>,
 }
 
-/// Where a signal goes.
-#[derive(Debug)]
-pub(crate) enum Route {
-    NoSuchPeer,
-    Published,
-    Local,
+/// `{"ok", snap}` or anything else (`None`).
+fn ok_snapshot(reply: Vec<String>) -> Option<String> {
+    let mut fields = reply.into_iter();
+    (fields.next().as_deref() == Some("ok")).then(|| fields.next().unwrap_or_default())
 }
 
 /// The Redis side of one instance.
@@ -69,7 +69,12 @@ impl Store {
 
     /// This instance's pub/sub channel.
     pub(crate) fn channel(&self) -> String {
-        format!("{}inst:{}", self.prefix, self.instance)
+        self.channel_of(&self.instance)
+    }
+
+    /// The pub/sub channel of instance `id`.
+    pub(crate) fn channel_of(&self, id: &str) -> String {
+        format!("{}inst:{id}", self.prefix)
     }
 
     fn room_key(&self, code: &RoomCode) -> String {
@@ -122,7 +127,7 @@ impl Store {
         u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Makes room `code` with `peer` in it; false if the code is taken.
+    /// Makes room `code` with `peer` in it: its snapshot, or `None` if the code is taken.
     pub(crate) async fn create(
         &self,
         code: &RoomCode,
@@ -130,7 +135,7 @@ impl Store {
         peer: &PeerId,
         token: &str,
         ttl: Duration,
-    ) -> Result<bool, Unreachable> {
+    ) -> Result<Option<String>, Unreachable> {
         let mut call = self.scripts.create.key(self.room_key(code));
         call.key(self.peer_key(peer))
             .arg(capacity)
@@ -138,8 +143,9 @@ impl Store {
             .arg(&self.instance)
             .arg(token)
             .arg(Self::millis(ttl))
-            .arg(code.as_str());
-        Ok(self.run::<i64>(call).await? == 1)
+            .arg(code.as_str())
+            .arg(&self.prefix);
+        Ok(ok_snapshot(self.run(call).await?))
     }
 
     /// Adds `peer` to room `code` unless full; tells the others with `joined_frame`.
@@ -164,44 +170,51 @@ impl Store {
         Ok(match reply.first().map(String::as_str) {
             Some("ok") => {
                 let capacity = reply.get(1).and_then(|c| c.parse().ok()).unwrap_or(2);
-                Joined::Ok(capacity, reply.into_iter().skip(2).map(PeerId).collect())
+                let snapshot = reply.get(2).cloned().unwrap_or_default();
+                Joined::Ok(
+                    capacity,
+                    snapshot,
+                    reply.into_iter().skip(3).map(PeerId).collect(),
+                )
             }
             Some("full") => Joined::Full,
             _ => Joined::NoSuchRoom,
         })
     }
 
-    /// Removes `peer` from `code` for good; tells the others with `left_frame`.
+    /// Removes `peer` from `code` for good; tells the others with `left_frame`. The room's
+    /// snapshot after (empty: the room is gone), or `None` if the place was not ours.
     pub(crate) async fn leave(
         &self,
         code: &RoomCode,
         peer: &PeerId,
         left_frame: &str,
-    ) -> Result<(), Unreachable> {
+    ) -> Result<Option<String>, Unreachable> {
         let mut call = self.scripts.leave.key(self.room_key(code));
         call.key(self.peer_key(peer))
             .arg(&peer.0)
             .arg(&self.instance)
             .arg(&self.prefix)
             .arg(left_frame);
-        self.run::<i64>(call).await.map(drop)
+        Ok(ok_snapshot(self.run(call).await?))
     }
 
-    /// Keeps `peer`'s place in `code` for `grace` for a resume; tells the others.
+    /// Keeps `peer`'s place in `code` for `grace` for a resume; tells the others. The
+    /// room's snapshot after, or `None` if the place was not ours.
     pub(crate) async fn drop_member(
         &self,
         code: &RoomCode,
         peer: &PeerId,
         grace: Duration,
         left_frame: &str,
-    ) -> Result<(), Unreachable> {
+    ) -> Result<Option<String>, Unreachable> {
         let mut call = self.scripts.drop.key(self.room_key(code));
         call.arg(&peer.0)
             .arg(&self.instance)
             .arg(Self::millis(grace))
             .arg(&self.prefix)
             .arg(left_frame);
-        self.run::<i64>(call).await.map(drop)
+        Ok(ok_snapshot(self.run(call).await?))
     }
 
     /// Takes over `peer`'s place if `token` matches and the place has not expired.
@@ -231,49 +244,52 @@ impl Store {
         };
         let capacity = fields.next().and_then(|c| c.parse().ok()).unwrap_or(2);
         let previous = fields.next().unwrap_or_default();
+        let snapshot = fields.next().unwrap_or_default();
         Ok(Some(Resumed {
             code,
             capacity,
             previous,
+            snapshot,
             peers: fields.map(PeerId).collect(),
         }))
     }
 
-    /// Heartbeat for one member; false if the place is no longer this instance's.
+    /// Heartbeat for one member: the room's current snapshot, or `None` if the place is no
+    /// longer this instance's.
     pub(crate) async fn touch(
         &self,
         code: &RoomCode,
         peer: &PeerId,
         ttl: Duration,
-    ) -> Result<bool, Unreachable> {
+    ) -> Result<Option<String>, Unreachable> {
         let mut call = self.scripts.touch.key(self.room_key(code));
         call.key(self.peer_key(peer))
             .arg(&peer.0)
             .arg(&self.instance)
             .arg(Self::millis(ttl))
             .arg(&self.prefix);
-        Ok(self.run::<i64>(call).await? == 1)
+        Ok(ok_snapshot(self.run(call).await?))
     }
 
-    /// Routes `frame` from `from` to `to` within room `code`.
-    pub(crate) async fn signal(
-        &self,
-        code: &RoomCode,
-        from: &PeerId,
-        to: &PeerId,
-        frame: &str,
-    ) -> Result<Route, Unreachable> {
-        let mut call = self.scripts.signal.key(self.room_key(code));
-        call.arg(&from.0)
-            .arg(&to.0)
-            .arg(&self.instance)
-            .arg(&self.prefix)
-            .arg(frame);
-        Ok(match self.run::<i64>(call).await? {
-            1 => Route::Published,
-            2 => Route::Local,
-            _ => Route::NoSuchPeer,
-        })
+    /// Publishes `(channel, message)` pairs in one pipeline.
+    pub(crate) async fn publish(&self, messages: &[(String, String)]) -> Result<(), Unreachable> {
+        let started = Instant::now();
+        let mut pipe = redis::pipe();
+        for (channel, message) in messages {
+            pipe.cmd("PUBLISH").arg(channel).arg(message).ignore();
+        }
+        let mut redis = self.redis.clone();
+        let sent = tokio::time::timeout(self.timeout, pipe.query_async::<()>(&mut redis)).await;
+        let ok = match sent {
+            Ok(Ok(())) => true,
+            Ok(Err(err)) => {
+                tracing::warn!(%err, "backplane publish failed");
+                false
+            }
+            Err(_) => false,
+        };
+        self.health.request(started.elapsed(), ok);
+        if ok { Ok(()) } else { Err(Unreachable) }
     }
 
     /// Counts a join attempt from `ip`; the count in the current window.
