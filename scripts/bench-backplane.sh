@@ -11,7 +11,8 @@
 # BENCH_PIN=1 pins the generator to CPU 1 and every server process (and Redis) to CPU 0, so
 # one instance and three instances + Redis get the same server-side CPU: one core.
 # BENCH_BASELINE=<parley-server binary> adds a run of three instances of that build (to
-# compare two versions of the backplane in one run).
+# compare two versions of the backplane in one run). BENCH_BIN_DIR=<dir> uses the
+# parley-server and parley-loadgen there instead of building them.
 # "Server CPU" counts every server process and Redis (utime + stime from /proc over the
 # measured window); after each run the script also prints each process's share.
 set -euo pipefail
@@ -42,10 +43,14 @@ cleanup() {
 }
 trap 'cleanup; rm -rf "$WORK"' EXIT INT TERM
 
-echo "== building (release)"
-(cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build --release -q -p parley-loadgen -p parley-server)
-LOADGEN=$TARGET/release/parley-loadgen
-PARLEY=$TARGET/release/parley-server
+BIN_DIR=${BENCH_BIN_DIR:-}
+if [[ -z $BIN_DIR ]]; then
+  echo "== building (release)"
+  (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build --release -q -p parley-loadgen -p parley-server)
+  BIN_DIR=$TARGET/release
+fi
+LOADGEN=$BIN_DIR/parley-loadgen
+PARLEY=$BIN_DIR/parley-server
 
 # Starts parley-server with these args; sets ADDR once it listens.
 start_parley() {
