@@ -145,8 +145,16 @@ describe("the desktop app calls Chromium with its native engine", () => {
         return changed(first, p) > 0.005 && spread(p) > 12 ? p : null;
       }, 30_000);
       assert.ok(second.length === first.length);
+
     } catch (err) {
       await a.screenshot(join(artifacts, "native-call-failed-app.png")).catch(() => {});
+      const tracks = await a
+        .cmd("POST", "/execute/sync", {
+          script: "return [String(navigator.mediaDevices.getDisplayMedia).slice(0, 80), ...[...document.querySelectorAll('video')].map((v) => (v.srcObject ? v.srcObject.getTracks().map((t) => t.kind + ':' + t.label).join(',') : '-'))]",
+          args: [],
+        })
+        .catch((/** @type {unknown} */ e) => String(e));
+      chromiumLog.push(`app tracks: ${JSON.stringify(tracks)}`);
       await browser?.pages()[0]?.screenshot({ path: join(artifacts, "native-call-failed-chromium.png") }).catch(() => {});
       throw new Error(`${err instanceof Error ? err.stack : err}\n--- chromium\n${chromiumLog.slice(-30).join("\n")}\n${lab.diagnostics()}`);
     }

@@ -22,10 +22,11 @@ export async function registerNativeEngineIfAvailable(bridge: NativeBridge | nul
     return false;
   }
   registerNativeEngine(nativeFactory(bridge));
-  // The engine shares the screen itself (ximagesrc); the webview may have no getDisplayMedia.
+  // The engine shares the screen itself (ximagesrc): the webview's own getDisplayMedia (absent,
+  // or a mock one in tests) would only produce a track the engine cannot send.
   const devices = (globalThis.navigator as Navigator | undefined)?.mediaDevices;
-  if (devices && typeof devices.getDisplayMedia !== "function") {
-    devices.getDisplayMedia = () => screenPlaceholder();
+  if (devices) {
+    Object.defineProperty(devices, "getDisplayMedia", { value: () => screenPlaceholder(), configurable: true, writable: true });
   }
   return true;
 }
