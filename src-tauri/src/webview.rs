@@ -85,8 +85,9 @@ pub fn app_origins(dev_url: Option<&url::Url>) -> Vec<url::Url> {
 #[cfg(target_os = "linux")]
 pub mod linux {
     use webkit2gtk::{
-        DeviceInfoPermissionRequest, PermissionRequestExt, SettingsExt, UserMediaPermissionRequest,
-        WebViewExt, glib::prelude::ObjectExt,
+        CacheModel, DeviceInfoPermissionRequest, HardwareAccelerationPolicy, PermissionRequestExt,
+        SettingsExt, UserMediaPermissionRequest, WebContextExt, WebViewExt,
+        glib::prelude::ObjectExt,
     };
 
     use super::is_allowed_origin;
@@ -105,6 +106,15 @@ pub mod linux {
             if mock_media {
                 settings.set_enable_mock_capture_devices(true);
             }
+            // Compositing costs about 100 MiB in the web process (measured under Xvfb, see
+            // docs/benchmarks.md) and buys nothing for a few tiles redrawn at 30 fps.
+            if std::env::var_os("PARLEY_WEBKIT_COMPOSITING").is_none_or(|v| v != "1") {
+                settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+            }
+        }
+        // One local page, no browsing: WebKit's page and resource caches only hold memory.
+        if let Some(context) = webview.context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
         }
         webview.connect_permission_request(move |view, request| {
             let own_page = view
