@@ -162,8 +162,10 @@ test("5. a home's public address changes mid-call: ICE restart recovers", async 
     for (const p of [a, b]) {
       await waitAttr(p.page, "call-state", "data-state", "connected", WAIT_MS);
       const s = await waitPath(p.page, "stun");
-      // Decoding goes on (known issue: the <video> element itself may stay frozen, see README).
       await waitFor(async () => ((await callStats(p.page))?.framesDecoded ?? 0) > s.framesDecoded + 15, `${p.name} decoding`, WAIT_MS);
+      // And the person sees it: the <video> itself presents new frames (it used to freeze when
+      // both sides offered a restart at once; see README).
+      await waitFramesAdvance(p.page, 15, WAIT_MS);
     }
   });
 });

@@ -320,6 +320,9 @@ export class Lab {
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
         `--ignore-certificate-errors-spki-list=${this.spkiHash}`,
+        // Diagnostics, e.g. NAT_CHROMIUM_ARGS="--enable-logging=stderr --vmodule=*/webrtc/*=1"
+        // (shown with DEBUG=pw:browser).
+        ...(process.env.NAT_CHROMIUM_ARGS ?? "").split(" ").filter(Boolean),
       ],
       viewport: { width: 960, height: 640 },
       locale: "en-US",

@@ -42,12 +42,13 @@ class FakePc extends EventTarget {
 
 function makeCall(polite: boolean, iceServers: RTCIceServer[] = []) {
   const pc = new FakePc();
+  const signals: unknown[] = [];
   const call = new Call({
     remote: "peer",
     polite,
     iceServers,
     factory: () => pc as unknown as PeerConnectionLike,
-    signal: () => {},
+    signal: (data) => signals.push(data),
     stream: new FakeStream() as unknown as MediaStream,
     audio: null,
     video: null,
@@ -58,7 +59,7 @@ function makeCall(polite: boolean, iceServers: RTCIceServer[] = []) {
   });
   const states: CallState[] = [];
   call.on("state", (s) => states.push(s));
-  return { pc, call, states };
+  return { pc, call, states, signals };
 }
 
 describe("call connection states", () => {
@@ -83,9 +84,33 @@ describe("call connection states", () => {
     expect(impolite.pc.restarts).toBe(1);
     expect(polite.pc.restarts).toBe(0);
     vi.advanceTimersByTime(3000);
-    expect(polite.pc.restarts).toBe(1);
+    // The polite side asks instead of offering a restart that could cross the other's.
+    expect(polite.pc.restarts).toBe(0);
+    expect(polite.signals).toContainEqual({ restartIce: true });
     impolite.pc.to("connected");
     expect(impolite.states).toEqual(["connected", "reconnecting", "connected"]);
+  });
+
+  it("lets only the impolite side offer ICE restarts, unless asking did not help", async () => {
+    const impolite = makeCall(false);
+    const polite = makeCall(true);
+    for (const c of [impolite, polite]) c.pc.to("connected");
+    // The polite side's network changed: it asks, and the impolite side restarts.
+    polite.call.restartIce();
+    expect(polite.pc.restarts).toBe(0);
+    await impolite.call.handleSignal(polite.signals.at(-1));
+    expect(impolite.pc.restarts).toBe(1);
+    // A request right after a restart of its own is answered by that restart.
+    vi.advanceTimersByTime(1000);
+    await impolite.call.handleSignal({ restartIce: true });
+    expect(impolite.pc.restarts).toBe(1);
+    // Asked again within a few seconds (the request went unheard): the polite side restarts.
+    vi.advanceTimersByTime(4000);
+    polite.call.restartIce();
+    expect(polite.pc.restarts).toBe(1);
+    // A polite side ignores requests; so does a closed call.
+    await polite.call.handleSignal({ restartIce: true });
+    expect(polite.pc.restarts).toBe(1);
   });
 
   it("restarts at once when failed, and gives up after the limit", () => {

@@ -11,6 +11,18 @@ import type { PeerConnectionFactory, PeerConnectionLike } from "./peer";
 import { reportEntries, summarizeStats, type CallStats } from "./stats";
 import { verificationCode } from "./verify";
 
+/** The polite side's request that the impolite side restart ICE (a relayed signal payload). */
+const RESTART_REQUEST = { restartIce: true } as const;
+/** A polite side asked again within this long restarts ICE itself: asking did not help. */
+const RESTART_ASK_MS = 6000;
+/** The impolite side ignores a request this soon after its own restart (that one answers it). */
+const RESTART_IN_FLIGHT_MS = 2500;
+
+/** Whether a relayed payload is the polite side's restart request. */
+function isRestartRequest(data: unknown): boolean {
+  return typeof data === "object" && data !== null && (data as Record<string, unknown>).restartIce === true;
+}
+
 /** What the call-state indicator shows. */
 export type CallState = "connecting" | "connected" | "reconnecting" | "failed";
 
@@ -98,6 +110,8 @@ export class Call {
   private inboundBytes = -1;
   private inboundChangedAt = 0;
   private lastRestartAt = 0;
+  /** When the polite side last asked the impolite one to restart ICE. */
+  private restartAskedAt = -Infinity;
   private silent = false;
   private readonly sendSignal: (data: unknown) => void;
   private readonly turnErrors: string[] = [];
@@ -198,6 +212,11 @@ export class Call {
 
   /** Feeds a payload relayed from the other side. */
   async handleSignal(data: unknown): Promise<void> {
+    if (isRestartRequest(data)) {
+      // The polite side asks; a restart of our own that is under way already answers it.
+      if (!this.closed && !this.polite && Date.now() - this.lastRestartAt > RESTART_IN_FLIGHT_MS) this.restartIce();
+      return;
+    }
     const msg = parseNegotiationMessage(data);
     if (msg && !this.closed) await this.negotiator.receive(msg);
   }
@@ -228,10 +247,23 @@ export class Call {
     }
   }
 
-  /** Restarts ICE now (network change, or the connection failed). */
+  /**
+   * Restarts ICE now (network change, or the connection failed). The polite side first asks the
+   * impolite one to do it: two restart offers crossing make the polite side roll its own back,
+   * and Chromium's rollback rebuilds the video receive stream without its sink, so the call
+   * decodes video that the <video> never shows (tests/nat/README.md). Only if asking did not
+   * help (asked again within RESTART_ASK_MS, e.g. a peer that ignores requests) does the polite
+   * side offer the restart itself.
+   */
   restartIce(): void {
     if (this.closed) return;
-    this.lastRestartAt = Date.now();
+    const now = Date.now();
+    this.lastRestartAt = now;
+    if (this.polite && now - this.restartAskedAt > RESTART_ASK_MS) {
+      this.restartAskedAt = now;
+      this.sendSignal(RESTART_REQUEST);
+      return;
+    }
     this.pc.restartIce();
   }
 
