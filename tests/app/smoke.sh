@@ -37,7 +37,14 @@ pid=$!
 window_shown() { xwininfo -root -tree 2>/dev/null | grep -q '"Parley"'; }
 page_loaded() { grep -q "webview features" "$work/log"; }
 wait_for 60 window_shown || fail "no Parley window within 60 s"
+# The feature report comes from an init script, before the UI's own code runs; the UI has
+# painted once the screen shows more than a blank page's few colours.
+ui_painted() {
+  import -window root "$work/screen.png" 2>/dev/null &&
+    [ "$(convert "$work/screen.png" -format %k info:)" -gt 100 ]
+}
 wait_for 60 page_loaded || fail "the UI never loaded (no feature report from the page)"
+wait_for 60 ui_painted || fail "the window stayed blank (the UI never painted)"
 
 port=$(sed -n 's/.*device server listening addr=.*:\([0-9]*\)$/\1/p' "$work/log" | head -1)
 [ -n "$port" ] || fail "the device server did not start"
@@ -46,7 +53,7 @@ name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["displayN
   "$work/data/app.parley.desktop/settings.json")
 case "$device" in *"\"name\":\"$name\""*) ;; *) fail "/device says $device, settings say $name" ;; esac
 
-import -window root "$shot"
+cp "$work/screen.png" "$shot"
 kill -TERM "$pid"
 status=0; wait "$pid" || status=$?
 pid=""
