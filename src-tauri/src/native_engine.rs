@@ -412,6 +412,7 @@ pub fn native_set_source(
     source: SourceRequest,
 ) -> Result<(), NativeError> {
     let pc = state.get(pc)?;
+    tracing::info!(?source, "native engine: switching source");
     match source_for(&source, mock_media()) {
         Source::Video(v) => pc.set_video_source(&v)?,
         Source::Audio(a) => pc.set_audio_source(&a)?,
