@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Diagnostic for the known issue in tests/nat/README.md (a remote <video> that stops presenting
-// frames after NAT rebinding while the receiver still decodes). Not a test. For each run: a
+// Diagnostic for a remote <video> that stops presenting frames after NAT rebinding while the
+// receiver still decodes (tests/nat/README.md: crossed ICE restart offers; fixed). Not a test. For each run: a
 // call, home A's public address changes, then for 25 s both pages are sampled every 250 ms:
 // frames the <video> element got (getVideoPlaybackQuality) and the receiver's inbound-rtp
 // stats, and at the end what each side's peer connection holds and how the m=video sections
