@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use parley_discovery::{AddPeerError, Discovery, DiscoveryConfig, Interfaces, Peer};
 use parley_protocol::{DeviceInfo, PROTOCOL_VERSION};
-use parley_signal::{ServerConfig, ServerHandle, SignalError};
+use parley_signal::{
+    IntroductionRejected, IntroductionRequest, ServerConfig, ServerHandle, SignalError,
+};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime};
 use tokio::net::TcpListener;
-use tokio::sync::{Mutex, broadcast, oneshot};
+use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::settings::Settings;
@@ -81,7 +83,8 @@ pub struct DeviceNode {
     server: ServerHandle,
     stop_server: std::sync::Mutex<Option<oneshot::Sender<()>>>,
     server_task: Mutex<Option<JoinHandle<Result<(), SignalError>>>>,
-    discovery: Mutex<Option<Arc<Discovery>>>,
+    /// Shared with the task that answers introductions from newcomers.
+    discovery: Arc<Mutex<Option<Arc<Discovery>>>>,
     options: NodeOptions,
     owner_token: String,
 }
@@ -98,11 +101,16 @@ impl DeviceNode {
             let _ = stopped.await;
         })?;
         tracing::info!(addr = %server.local_addr(), "device server listening");
+        let discovery = Arc::new(Mutex::new(None));
+        tokio::spawn(verify_introductions(
+            Arc::clone(&discovery),
+            server.accept_introductions(16),
+        ));
         let node = Self {
             server,
             stop_server: std::sync::Mutex::new(Some(stop_server)),
             server_task: Mutex::new(Some(task)),
-            discovery: Mutex::new(None),
+            discovery,
             options,
             owner_token,
         };
@@ -250,6 +258,28 @@ async fn bind(port: u16) -> std::io::Result<TcpListener> {
     Err(last_error.unwrap_or_else(|| std::io::Error::other("no address to bind")))
 }
 
+/// Answers newcomers' introductions with whatever discovery is running (none while the user is
+/// not discoverable): a verified newcomer is listed at once instead of after mDNS probing.
+async fn verify_introductions(
+    slot: Arc<Mutex<Option<Arc<Discovery>>>>,
+    mut requests: mpsc::Receiver<IntroductionRequest>,
+) {
+    while let Some(request) = requests.recv().await {
+        let discovery = slot.lock().await.clone();
+        tokio::spawn(async move {
+            let verdict = match discovery {
+                Some(discovery) => discovery
+                    .accept_introduction(request.from, &request.introduction)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| IntroductionRejected(e.to_string())),
+                None => Err(IntroductionRejected("this device is not discoverable".into())),
+            };
+            let _ = request.reply.send(verdict);
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,3 +303,4 @@ mod tests {
         assert_eq!(listener.local_addr().unwrap().port(), port);
     }
 }
+

@@ -33,7 +33,7 @@ export interface Peer {
   port: number;
   version: number | null;
   compatible: boolean;
-  source: "mdns" | "manual";
+  source: "mdns" | "manual" | "introduced";
 }
 
 /** The backend's `peer-event` payload. */
