@@ -118,4 +118,31 @@ describe("NativePeerConnection", () => {
     const sending = calls.filter((c) => c.command === "native_set_sending").map((c) => `${String(c.args.kind)}:${String(c.args.on)}`);
     expect(sending.slice(-4)).toEqual(["video:false", "video:true", "video:true", "audio:true"]);
   });
+
+  it("adds the data channels before making the offer, even when the engine is slow to", async () => {
+    const log: string[] = [];
+    const bridge: NativeBridge = {
+      async invoke<T>(command: string): Promise<T> {
+        log.push(`start ${command}`);
+        // Channel creation takes a while in the app (a main-thread command).
+        if (command === "native_create_channel") await new Promise((r) => setTimeout(r, 20));
+        log.push(`end ${command}`);
+        const answers: Record<string, unknown> = { native_create: 1, native_set_local_auto: { type: "offer", sdp: "v=0\r\n" } };
+        return answers[command] as T;
+      },
+      channel: () => "__CHANNEL__:1",
+    };
+    const pc = new NativePeerConnection(bridge, {});
+    pc.createDataChannel("chat", { negotiated: true, id: 0 });
+    pc.createDataChannel("files", { negotiated: true, id: 1 });
+    await pc.setLocalDescription();
+    expect(log.filter((l) => l !== "start native_create" && l !== "end native_create")).toEqual([
+      "start native_create_channel",
+      "end native_create_channel",
+      "start native_create_channel",
+      "end native_create_channel",
+      "start native_set_local_auto",
+      "end native_set_local_auto",
+    ]);
+  });
 });

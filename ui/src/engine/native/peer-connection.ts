@@ -42,6 +42,7 @@ export class NativePeerConnection extends EventTarget {
   private iceRestart = false;
   private canvas: HTMLCanvasElement | null = null;
   private painting = false;
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly bridge: NativeBridge,
@@ -60,12 +61,24 @@ export class NativePeerConnection extends EventTarget {
     return this.bridge.invoke<T>(command, { pc, ...args });
   }
 
+  /**
+   * Runs commands that change the session one after the other, as a browser's operations
+   * chain does. The app runs commands concurrently (sync ones on the main thread, async ones on
+   * a pool), so an offer could otherwise be made while the data channels were still being
+   * added, and Chromium then failed to start SCTP on the answer.
+   */
+  private inOrder<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+    const run = this.chain.then(() => this.call<T>(command, args));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
   /** Negotiated channels only (`{ negotiated: true, id }`), which is all calls create. */
   createDataChannel(label: string, init: RTCDataChannelInit = {}): RTCDataChannel {
     const id = init.id ?? this.channels.size;
     const ch = new NativeDataChannel((command, args) => this.call<number>(command, { channel: id, ...args }), label, id);
     this.channels.set(id, ch);
-    void this.call("native_create_channel", { label, channel: id, ordered: init.ordered ?? true }).catch((err: unknown) =>
+    void this.inOrder("native_create_channel", { label, channel: id, ordered: init.ordered ?? true }).catch((err: unknown) =>
       this.fail(err),
     );
     return ch as unknown as RTCDataChannel;
@@ -84,7 +97,7 @@ export class NativePeerConnection extends EventTarget {
         try {
           const source = next ? sourceOf(next) : null;
           if (source && sourceKey(source) !== current) {
-            await this.call("native_set_source", { source });
+            await this.inOrder("native_set_source", { source });
             current = sourceKey(source);
           }
           await this.call("native_set_sending", { kind, on: next !== null && next.enabled });
@@ -121,11 +134,11 @@ export class NativePeerConnection extends EventTarget {
     let d: Desc;
     if (desc?.type && desc.sdp) {
       d = { type: desc.type, sdp: desc.sdp };
-      await this.call("native_set_local", { description: d });
+      await this.inOrder("native_set_local", { description: d });
     } else {
       const iceRestart = this.iceRestart;
       this.iceRestart = false;
-      d = await this.call<Desc>("native_set_local_auto", { iceRestart });
+      d = await this.inOrder<Desc>("native_set_local_auto", { iceRestart });
     }
     this.localDescription = description(d);
     this.setSignaling(d.type === "offer" ? "have-local-offer" : "stable");
@@ -135,14 +148,14 @@ export class NativePeerConnection extends EventTarget {
   async setRemoteDescription(desc: RTCSessionDescriptionInit): Promise<void> {
     if (!desc.type || desc.sdp === undefined) throw new TypeError("description needs type and sdp");
     const d: Desc = { type: desc.type, sdp: desc.sdp };
-    await this.call("native_set_remote", { description: d });
+    await this.inOrder("native_set_remote", { description: d });
     this.remoteDescription = description(d);
     if (d.type === "answer") this.currentRemoteDescription = this.remoteDescription;
     this.setSignaling(d.type === "offer" ? "have-remote-offer" : "stable");
   }
 
   async addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
-    await this.call("native_add_candidate", { candidate: candidate?.candidate ? candidate : null });
+    await this.inOrder("native_add_candidate", { candidate: candidate?.candidate ? candidate : null });
   }
 
   restartIce(): void {
