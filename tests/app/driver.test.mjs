@@ -60,7 +60,11 @@ describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
       await body(app);
     } catch (err) {
       const shot = join(artifacts, `driver-failed-${name}.png`);
-      await app.screenshot(shot).catch(() => {});
+      try {
+        lab.screenshot(shot);
+      } catch {
+        // No screen to capture (Xvfb gone); the logs below still say what happened.
+      }
       throw new Error(`${err instanceof Error ? err.stack : err}\n(screenshot: ${shot})\n${lab.diagnostics()}`);
     }
   }
@@ -75,7 +79,7 @@ describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
   it("opens its window and loads the UI", () =>
     scenario("home", async (a) => {
       await a.visible("home", 60_000);
-      await a.screenshot(join(artifacts, "driver-home.png"));
+      lab.screenshot(join(artifacts, "driver-home.png"));
     }));
 
   it("lists a parley-node on the same LAN by its name", () =>
@@ -86,7 +90,7 @@ describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
         }
         return null;
       });
-      await a.screenshot(join(artifacts, "driver-devices.png"));
+      lab.screenshot(join(artifacts, "driver-devices.png"));
     }));
 
   it("keeps a new display name across a restart and advertises it to the node", () =>
@@ -113,7 +117,7 @@ describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
       assert.equal(back.peer.name, NEW_NAME, "the name the restarted app advertises");
       const reopened = await openSettings(app);
       assert.equal(await app.property(reopened, "value"), NEW_NAME, "settings-name after the restart");
-      await app.screenshot(join(artifacts, "driver-settings.png"));
+      lab.screenshot(join(artifacts, "driver-settings.png"));
       await app.click(await app.visible("settings-close"));
     }));
 
@@ -126,7 +130,7 @@ describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
         assert.equal(answer.type, "ringing", `the app's device server answered the knock with ${JSON.stringify(answer)} (unavailable: no owner UI connected)`);
         await a.visible("incoming-call");
         assert.equal((await a.text(await a.visible("incoming-name"))).trim(), CALLER);
-        await a.screenshot(join(artifacts, "driver-incoming.png"));
+        lab.screenshot(join(artifacts, "driver-incoming.png"));
       } finally {
         caller.child.stdin?.end(); // cancels the knock
       }

@@ -254,6 +254,15 @@ export class AppLab {
     await waitFor("the app to exit after SIGTERM", () => pids.every((pid) => !existsSync(`/proc/${pid}`)), 15_000);
   }
 
+  /**
+   * Saves a PNG of the app's X screen, what a user would see. (WebDriver's screenshot never
+   * answers while WebKit's accelerated compositing is off, the app's default.)
+   * @param {string} file
+   */
+  screenshot(file) {
+    this.exec("app", ["import", "-display", this.display ?? "", "-window", "root", file]);
+  }
+
   /** The app's settings as saved on disk. */
   appSettings() {
     return JSON.parse(readFileSync(join(this.appHome, "data", "app.parley.desktop", "settings.json"), "utf8"));

@@ -3,7 +3,6 @@
 // (in the root namespace) cannot reach over TCP; a forwarder in that namespace (forward.mjs)
 // exposes it as a socket file, and files are shared across network namespaces.
 import { request } from "node:http";
-import { writeFileSync } from "node:fs";
 
 /** How long waits for UI conditions last unless told otherwise. */
 export const WAIT_MS = 20_000;
@@ -199,15 +198,6 @@ export class Session {
   async replaceText(el, text) {
     await this.cmd("POST", `/element/${el}/clear`, {});
     await this.cmd("POST", `/element/${el}/value`, { text });
-  }
-
-  /**
-   * Saves a PNG of the window's page.
-   * @param {string} file
-   */
-  async screenshot(file) {
-    const base64 = await this.cmd("GET", "/screenshot");
-    writeFileSync(file, Buffer.from(base64, "base64"));
   }
 
   /** Ends the session, which closes the app. */
