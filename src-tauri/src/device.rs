@@ -273,7 +273,9 @@ async fn verify_introductions(
                     .await
                     .map(|_| ())
                     .map_err(|e| IntroductionRejected(e.to_string())),
-                None => Err(IntroductionRejected("this device is not discoverable".into())),
+                None => Err(IntroductionRejected(
+                    "this device is not discoverable".into(),
+                )),
             };
             let _ = request.reply.send(verdict);
         });
@@ -303,4 +305,3 @@ mod tests {
         assert_eq!(listener.local_addr().unwrap().port(), port);
     }
 }
-
