@@ -61,9 +61,10 @@ test-lan: build ## LAN test bed in network namespaces
 	@if [ -x tests/lan/run.sh ]; then tests/lan/run.sh; fi
 
 .PHONY: test-app
-test-app: build ## the desktop app: smoke under Xvfb, WebDriver suite on a namespace LAN (root)
+test-app: build bundle ## the app: smoke (Xvfb), WebDriver suite on a namespace LAN, .deb install (root)
 	tests/app/smoke.sh
 	tests/app/run.sh
+	tests/app/deb.sh
 
 .PHONY: test-nat
 test-nat: build ## NAT lab: calls across nftables NATs via STUN/TURN (coturn), in namespaces
