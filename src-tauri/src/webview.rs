@@ -106,9 +106,10 @@ pub mod linux {
             if mock_media {
                 settings.set_enable_mock_capture_devices(true);
             }
-            // Compositing costs about 100 MiB in the web process (measured under Xvfb, see
-            // docs/benchmarks.md) and buys nothing for a few tiles redrawn at 30 fps.
-            if std::env::var_os("PARLEY_WEBKIT_COMPOSITING").is_none_or(|v| v != "1") {
+            // Without compositing the web process needs about 100 MiB less (docs/benchmarks.md),
+            // but under Xvfb WebKitGTK 2.50 then stops repainting the window after the first
+            // page, so it stays on unless asked.
+            if std::env::var_os("PARLEY_WEBKIT_COMPOSITING").is_some_and(|v| v == "0") {
                 settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
             }
         }
