@@ -256,7 +256,7 @@ export class AppLab {
 
   /**
    * Saves a PNG of the app's X screen, what a user would see. (WebDriver's screenshot never
-   * answers while WebKit's accelerated compositing is off, the app's default.)
+   * answers when WebKit's accelerated compositing is off, PARLEY_WEBKIT_COMPOSITING=0.)
    * @param {string} file
    */
   screenshot(file) {
