@@ -69,6 +69,16 @@ describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
     }
   }
 
+  /**
+   * Saves what the screen shows once the page has painted its current state.
+   * @param {import("./lib/webdriver.mjs").Session} a
+   * @param {string} file  under .artifacts/app
+   */
+  async function shoot(a, file) {
+    await a.painted();
+    lab.screenshot(join(artifacts, file));
+  }
+
   /** Opens settings and returns the display-name input. */
   async function openSettings(/** @type {import("./lib/webdriver.mjs").Session} */ a) {
     await a.click(await a.visible("settings-open"));
@@ -79,7 +89,7 @@ describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
   it("opens its window and loads the UI", () =>
     scenario("home", async (a) => {
       await a.visible("home", 60_000);
-      lab.screenshot(join(artifacts, "driver-home.png"));
+      await shoot(a, "driver-home.png");
     }));
 
   it("lists a parley-node on the same LAN by its name", () =>
@@ -90,7 +100,7 @@ describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
         }
         return null;
       });
-      lab.screenshot(join(artifacts, "driver-devices.png"));
+      await shoot(a, "driver-devices.png");
     }));
 
   it("keeps a new display name across a restart and advertises it to the node", () =>
@@ -117,7 +127,7 @@ describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
       assert.equal(back.peer.name, NEW_NAME, "the name the restarted app advertises");
       const reopened = await openSettings(app);
       assert.equal(await app.property(reopened, "value"), NEW_NAME, "settings-name after the restart");
-      lab.screenshot(join(artifacts, "driver-settings.png"));
+      await shoot(app, "driver-settings.png");
       await app.click(await app.visible("settings-close"));
     }));
 
@@ -130,7 +140,7 @@ describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
         assert.equal(answer.type, "ringing", `the app's device server answered the knock with ${JSON.stringify(answer)} (unavailable: no owner UI connected)`);
         await a.visible("incoming-call");
         assert.equal((await a.text(await a.visible("incoming-name"))).trim(), CALLER);
-        lab.screenshot(join(artifacts, "driver-incoming.png"));
+        await shoot(a, "driver-incoming.png");
       } finally {
         caller.child.stdin?.end(); // cancels the knock
       }

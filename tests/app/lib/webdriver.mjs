@@ -200,6 +200,14 @@ export class Session {
     await this.cmd("POST", `/element/${el}/value`, { text });
   }
 
+  /** Resolves once the page has produced two more frames (the screen shows the DOM as is). */
+  painted() {
+    return this.cmd("POST", "/execute/async", {
+      script: "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+      args: [],
+    });
+  }
+
   /** Ends the session, which closes the app. */
   async close() {
     await call(this.socketPath, "DELETE", `/session/${this.id}`);
