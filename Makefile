@@ -61,9 +61,11 @@ test-lan: build ## LAN test bed in network namespaces
 	@if [ -x tests/lan/run.sh ]; then tests/lan/run.sh; fi
 
 .PHONY: test-app
-test-app: build bundle ## the app: smoke (Xvfb), WebDriver suite on a namespace LAN, .deb install (root)
+test-app: build bundle ## the app: smoke, deep links, WebDriver suite on a namespace LAN, native call, .deb install (root)
 	tests/app/smoke.sh
+	tests/app/deep-link.sh
 	tests/app/run.sh
+	tests/app/run-native.sh
 	tests/app/deb.sh
 
 .PHONY: test-nat
