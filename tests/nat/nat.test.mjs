@@ -109,8 +109,10 @@ test("2. one home behind a symmetric NAT: relayed by TURN with welcome's ephemer
   });
 });
 
+// TLS to 5349 is blocked too: with both open, ICE may settle on either TCP-carried relay
+// (seen once in CI), and this scenario is about plain TURN/TCP; 3b covers TLS.
 test("3a. UDP blocked in one home: TURN over TCP", async (t) => {
-  await withLab(t, { setup: (lab) => lab.blockUdp("A") }, async (_lab, a, b) => {
+  await withLab(t, { setup: (lab) => lab.blockUdp("A", { noTls: true }) }, async (_lab, a, b) => {
     await roomCall(a, b);
     const [sa] = await assertPath([a, b], "relay");
     assert.equal(sa.localCandidateType, "relay");

@@ -174,9 +174,10 @@ export class Lab {
 
   /**
    * Firewall in a home: drop all UDP from its LAN (STUN, TURN/UDP, media), and with
-   * `tlsOnly` also plain TCP to port 3478, so only TURN over TLS gets out.
+   * `tlsOnly` also plain TCP to port 3478, so only TURN over TLS gets out; with `noTls` TCP to
+   * 5349, so only plain TURN over TCP does.
    * @param {string} name
-   * @param {{ tlsOnly?: boolean }} [opts]
+   * @param {{ tlsOnly?: boolean, noTls?: boolean }} [opts]
    */
   blockUdp(name, opts = {}) {
     const home = this.homes[name];
@@ -185,6 +186,7 @@ export class Lab {
       "  chain forward_lan { type filter hook forward priority filter; policy accept;",
       '    iifname "lan0" meta l4proto udp drop',
       opts.tlsOnly ? '    iifname "lan0" tcp dport 3478 drop' : "",
+      opts.noTls ? '    iifname "lan0" tcp dport 5349 drop' : "",
       "  }",
       "}",
     ].join("\n"));
