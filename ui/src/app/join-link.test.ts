@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TauriInternals } from "../engine/native/bridge";
+import { ipcFrom, type TauriInternals } from "../engine/ipc";
 import { watchJoinLinks } from "./join-link";
 
 /** The app's IPC as the UI sees it: a queue of codes behind `take_join_link`, and events. */
@@ -28,7 +28,7 @@ describe("join links", () => {
   it("fills in the code the app was launched with, then each new one", async () => {
     const app = fakeApp(["abcd-efgh"]);
     const opened: string[] = [];
-    await watchJoinLinks((c) => opened.push(c), app.tauri);
+    await watchJoinLinks((c) => opened.push(c), ipcFrom(app.tauri));
     expect(opened).toEqual(["ABCD-EFGH"]);
     expect(app.calls.slice(0, 2)).toEqual(["plugin:event|listen", "take_join_link"]);
 
@@ -40,8 +40,8 @@ describe("join links", () => {
 
   it("ignores nothing-pending, junk, and being outside the app", async () => {
     const opened: string[] = [];
-    await watchJoinLinks((c) => opened.push(c), fakeApp([null]).tauri);
-    await watchJoinLinks((c) => opened.push(c), fakeApp(["<script>"]).tauri);
+    await watchJoinLinks((c) => opened.push(c), ipcFrom(fakeApp([null]).tauri));
+    await watchJoinLinks((c) => opened.push(c), ipcFrom(fakeApp(["<script>"]).tauri));
     await watchJoinLinks((c) => opened.push(c), null);
     expect(opened).toEqual([]);
   });

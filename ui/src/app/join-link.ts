@@ -3,15 +3,15 @@
  * link, keeps the code and fires `join-link`; the UI takes the code at start (the app may have
  * been launched by the link) and after each event, and fills in the join form with it.
  */
-import { internals, type TauriInternals } from "../engine/native/bridge";
+import { appIpc, type AppIpc } from "../engine/ipc";
 import { checkRoomCode } from "./roomcode";
 
 /** Calls `open` with each join code the app is handed; does nothing outside the app. */
-export async function watchJoinLinks(open: (code: string) => void, tauri: TauriInternals | null = internals()): Promise<void> {
-  if (!tauri) return;
+export async function watchJoinLinks(open: (code: string) => void, ipc: Pick<AppIpc, "invoke" | "listen"> | null = appIpc()): Promise<void> {
+  if (!ipc) return;
   const take = async (): Promise<void> => {
     try {
-      const code = await tauri.invoke<string | null>("take_join_link");
+      const code = await ipc.invoke<string | null>("take_join_link");
       const check = typeof code === "string" ? checkRoomCode(code) : null;
       if (check?.ok) open(check.code);
     } catch {
@@ -20,8 +20,7 @@ export async function watchJoinLinks(open: (code: string) => void, tauri: TauriI
   };
   try {
     // Listen before taking, so a link arriving in between is not lost (taking twice is harmless).
-    const handler = tauri.transformCallback(() => void take());
-    await tauri.invoke("plugin:event|listen", { event: "join-link", target: { kind: "Any" }, handler });
+    await ipc.listen("join-link", () => void take());
   } catch {
     // No event permission: links still work at launch.
   }

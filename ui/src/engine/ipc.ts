@@ -1,8 +1,21 @@
 /**
- * The app's IPC as the UI uses it outside the native engine: commands, ordered channels and
- * backend events. Built on the internals that `native/bridge.ts` detects; tests pass a fake.
+ * The app's IPC as the UI uses it (app mode, join links, the native engine): commands, ordered
+ * channels and backend events, over the webview's Tauri internals directly, so the UI needs no
+ * extra package; tests pass a fake.
  */
-import { internals, type TauriInternals } from "./native/bridge";
+
+/** The part of `window.__TAURI_INTERNALS__` the UI uses. */
+export interface TauriInternals {
+  invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
+  transformCallback(cb: (message: unknown) => void, once?: boolean): number;
+}
+
+/** The webview's Tauri IPC internals, or `null` outside the app (the one place that detects it). */
+export function internals(): TauriInternals | null {
+  const w = globalThis as unknown as { __TAURI_INTERNALS__?: Partial<TauriInternals> };
+  const t = w.__TAURI_INTERNALS__;
+  return t && typeof t.invoke === "function" && typeof t.transformCallback === "function" ? (t as TauriInternals) : null;
+}
 
 /** Commands, channels and events of the app's backend. */
 export interface AppIpc {

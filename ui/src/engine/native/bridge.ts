@@ -1,8 +1,8 @@
 /**
  * How the native adapter reaches the app's Rust engine: commands (`invoke`) and one event stream
- * per peer connection. The Tauri implementation uses the webview's IPC internals directly, so
- * the UI needs no extra package; tests pass a fake.
+ * per peer connection, over the app's IPC (`../ipc.ts`); tests pass a fake.
  */
+import { appIpc } from "../ipc";
 
 /** Something the Rust engine reports for one peer connection (see src-tauri/src/native_engine.rs). */
 export type NativeEvent =
@@ -27,35 +27,13 @@ export interface NativeBridge {
   channel(handler: (event: NativeEvent) => void): unknown;
 }
 
-/** The part of `window.__TAURI_INTERNALS__` the UI uses. */
-export interface TauriInternals {
-  invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
-  transformCallback(cb: (message: unknown) => void, once?: boolean): number;
-}
-
-/** The webview's Tauri IPC internals, or `null` outside the app (the one place that detects it). */
-export function internals(): TauriInternals | null {
-  const w = globalThis as unknown as { __TAURI_INTERNALS__?: Partial<TauriInternals> };
-  const t = w.__TAURI_INTERNALS__;
-  return t && typeof t.invoke === "function" && typeof t.transformCallback === "function" ? (t as TauriInternals) : null;
-}
-
-/** The app's bridge, or `null` outside the Tauri app. */
+/**
+ * The app's bridge, or `null` outside the Tauri app. Its channels are the app IPC's ordered
+ * ones: Tauri fetches messages of 8 KiB or more separately, so a video frame or file chunk
+ * could otherwise overtake the small events sent after it.
+ */
 export function tauriBridge(): NativeBridge | null {
-  const t = internals();
-  if (!t) return null;
-  return {
-    invoke: (command, args) => t.invoke(command, args),
-    channel(handler) {
-      // Tauri's `Channel` wire form: a callback id the backend's `ipc::Channel` sends to. Newer
-      // Tauri wraps each message as { index, message }; plain messages are accepted too.
-      const id = t.transformCallback((raw) => {
-        const m = raw as { message?: unknown };
-        handler((typeof m.message === "object" && m.message !== null ? m.message : raw) as NativeEvent);
-      });
-      return `__CHANNEL__:${id}`;
-    },
-  };
+  return appIpc();
 }
 
 /** Base64 <-> bytes without Node's Buffer. */
