@@ -239,10 +239,7 @@ export class Controller {
   roomLink(code: string): string {
     const server = this.app ? roomServerUrl(this.settings.serverUrl) : null;
     const base = server ? httpBase(server) : null;
-    if (!base) return joinLink(window.location, code);
-    const url = new URL("/", base);
-    url.searchParams.set("join", code);
-    return url.toString();
+    return joinLink(base ? { origin: base, pathname: "/", search: "" } : window.location, code);
   }
 
   /**
