@@ -5,7 +5,6 @@
 //! (discovery) verifies the claim with `GET /device` at the request's source address and
 //! answers through [`IntroductionRequest::reply`]. Without such a receiver the route is 404.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -20,6 +19,7 @@ use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::config::Mode;
+use crate::limits::PerIpWindows;
 use crate::shared::{Shared, lock};
 
 /// Largest accepted body; an introduction is about 60 bytes.
@@ -55,7 +55,7 @@ pub struct IntroductionRejected(pub String);
 /// The receiver of introductions and the per-address rate limit.
 pub(crate) struct Introductions {
     sink: Mutex<Option<mpsc::Sender<IntroductionRequest>>>,
-    recent: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    recent: Mutex<PerIpWindows>,
     in_flight: Semaphore,
 }
 
@@ -63,7 +63,7 @@ impl Default for Introductions {
     fn default() -> Self {
         Self {
             sink: Mutex::new(None),
-            recent: Mutex::new(HashMap::new()),
+            recent: Mutex::new(PerIpWindows::default()),
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
         }
     }
@@ -80,22 +80,13 @@ impl Introductions {
     /// Counts one introduction from `ip`; false when it is over the limit.
     fn allow(&self, ip: IpAddr, now: Instant) -> bool {
         let mut recent = lock(&self.recent);
-        if recent.len() >= MAX_TRACKED_IPS && !recent.contains_key(&ip) {
-            recent.retain(|_, (start, _)| now.saturating_duration_since(*start) < WINDOW);
+        if recent.len() >= MAX_TRACKED_IPS && !recent.contains(ip) {
+            recent.sweep(WINDOW, now);
             if recent.len() >= MAX_TRACKED_IPS {
                 return false;
             }
         }
-        let (start, n) = recent.entry(ip).or_insert((now, 0));
-        if now.saturating_duration_since(*start) >= WINDOW {
-            *start = now;
-            *n = 0;
-        }
-        if *n >= PER_IP {
-            return false;
-        }
-        *n += 1;
-        true
+        recent.allow(ip, PER_IP, WINDOW, now)
     }
 }
 

@@ -38,11 +38,47 @@ impl TokenBucket {
     }
 }
 
+/// Events counted per IP address in fixed windows (join attempts, introductions).
+#[derive(Debug, Default)]
+pub(crate) struct PerIpWindows(HashMap<IpAddr, (Instant, u32)>);
+
+impl PerIpWindows {
+    /// Counts an event from `ip`; false if it is over `max` in the current `window`.
+    pub(crate) fn allow(&mut self, ip: IpAddr, max: u32, window: Duration, now: Instant) -> bool {
+        let (start, n) = self.0.entry(ip).or_insert((now, 0));
+        if now.saturating_duration_since(*start) >= window {
+            *start = now;
+            *n = 0;
+        }
+        if *n >= max {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    /// Forgets windows that ended.
+    pub(crate) fn sweep(&mut self, window: Duration, now: Instant) {
+        self.0
+            .retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
+    }
+
+    /// Addresses tracked.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True if `ip` has a window (ended or not).
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+        self.0.contains_key(&ip)
+    }
+}
+
 /// Open connections and recent join attempts per IP address.
 #[derive(Debug, Default)]
 pub(crate) struct IpTable {
     conns: HashMap<IpAddr, u32>,
-    joins: HashMap<IpAddr, (Instant, u32)>,
+    joins: PerIpWindows,
 }
 
 impl IpTable {
@@ -74,21 +110,11 @@ impl IpTable {
         window: Duration,
         now: Instant,
     ) -> bool {
-        let (start, n) = self.joins.entry(ip).or_insert((now, 0));
-        if now.saturating_duration_since(*start) >= window {
-            *start = now;
-            *n = 0;
-        }
-        if *n >= attempts {
-            return false;
-        }
-        *n += 1;
-        true
+        self.joins.allow(ip, attempts, window, now)
     }
 
     /// Forgets join windows that ended.
     pub(crate) fn sweep(&mut self, window: Duration, now: Instant) {
-        self.joins
-            .retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
+        self.joins.sweep(window, now);
     }
 }
