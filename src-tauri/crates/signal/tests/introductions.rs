@@ -39,14 +39,8 @@ async fn post(addr: SocketAddr, body: &[u8]) -> (u16, String) {
     let _ = tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
         .await
         .unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, body.to_owned())
+    let (status, text) = common::response(&raw);
+    (status, common::body(&text).to_owned())
 }
 
 fn json(id: &str, port: u16) -> Vec<u8> {

@@ -92,14 +92,20 @@ pub async fn http_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) ->
         .await
         .unwrap()
         .unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (status, text) = response(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, format!("{head}\r\n\r\n{body}"))
+}
+
+/// A raw HTTP response's status (0 without a status line) and its text.
+pub fn response(raw: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(raw).into_owned();
     let status = text
         .split(' ')
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (status, format!("{head}\r\n\r\n{body}"))
+    (status, text)
 }
 
 /// Body part of what [`http_get`] returned.
