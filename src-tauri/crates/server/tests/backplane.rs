@@ -15,6 +15,26 @@ async fn three(redis: &Redis, extra: &[&str]) -> [Instance; 3] {
     instances
 }
 
+/// `a` creates a room on `first` and `b` joins it from `second`; `a` has heard of `b`.
+async fn room_of_two(first: &Instance, second: &Instance) -> (Client, Client, String) {
+    let (mut a, _) = Client::hello(first, None).await;
+    let code = a.create().await;
+    let (mut b, _) = Client::hello(second, None).await;
+    assert_eq!(b.join(&code).await["type"], "joined");
+    a.expect("peer-joined").await;
+    (a, b, code)
+}
+
+/// A third member joins `code` from `instance`; both `members` hear of it.
+async fn third_joins(instance: &Instance, code: &str, members: [&mut Client; 2]) -> Client {
+    let (mut c, _) = Client::hello(instance, None).await;
+    assert_eq!(c.join(code).await["type"], "joined");
+    for member in members {
+        member.expect("peer-joined").await;
+    }
+    c
+}
+
 #[tokio::test]
 async fn members_on_different_instances_create_join_fill_and_signal() {
     let redis = Redis::start();
@@ -66,11 +86,7 @@ async fn members_on_different_instances_create_join_fill_and_signal() {
 async fn client_of_a_killed_instance_resumes_on_another() {
     let redis = Redis::start();
     let [i0, mut i1, i2] = three(&redis, &["--resume-grace", "30"]).await;
-    let (mut a, _) = Client::hello(&i0, None).await;
-    let code = a.create().await;
-    let (mut b, _) = Client::hello(&i1, None).await;
-    assert_eq!(b.join(&code).await["type"], "joined");
-    a.expect("peer-joined").await;
+    let (mut a, b, code) = room_of_two(&i0, &i1).await;
 
     i1.kill();
     let (mut moved, welcome) = Client::hello(&i2, Some((&b.peer, &b.token))).await;
@@ -102,11 +118,7 @@ async fn client_of_a_killed_instance_resumes_on_another() {
 async fn a_dead_instances_members_expire_and_free_the_room() {
     let redis = Redis::start();
     let [i0, mut i1, i2] = three(&redis, &["--resume-grace", "1"]).await;
-    let (mut a, _) = Client::hello(&i0, None).await;
-    let code = a.create().await;
-    let (mut b, _) = Client::hello(&i1, None).await;
-    assert_eq!(b.join(&code).await["type"], "joined");
-    a.expect("peer-joined").await;
+    let (mut a, b, code) = room_of_two(&i0, &i1).await;
 
     i1.kill();
     // Nobody refreshes b's place any more: after its deadline a's instance prunes it.
@@ -126,11 +138,7 @@ async fn a_dead_instances_members_expire_and_free_the_room() {
 async fn rooms_work_again_after_redis_restarts() {
     let mut redis = Redis::start();
     let [i0, i1, i2] = three(&redis, &[]).await;
-    let (mut a, _) = Client::hello(&i0, None).await;
-    let code = a.create().await;
-    let (mut b, _) = Client::hello(&i1, None).await;
-    assert_eq!(b.join(&code).await["type"], "joined");
-    a.expect("peer-joined").await;
+    let (mut a, mut b, code) = room_of_two(&i0, &i1).await;
 
     redis.kill();
     for instance in [&i0, &i1, &i2] {
@@ -183,11 +191,7 @@ async fn join_rate_limit_holds_across_instances() {
 async fn membership_changes_reach_every_instances_copy_of_the_room() {
     let redis = Redis::start();
     let [i0, i1, i2] = three(&redis, &["--capacity", "3"]).await;
-    let (mut a, _) = Client::hello(&i0, None).await;
-    let code = a.create().await;
-    let (mut b, _) = Client::hello(&i1, None).await;
-    assert_eq!(b.join(&code).await["type"], "joined");
-    a.expect("peer-joined").await;
+    let (mut a, mut b, code) = room_of_two(&i0, &i1).await;
     // Right after hearing of b, a can reach it.
     a.signal(&b.peer, json!("a->b")).await;
     assert_eq!(b.expect("signal").await["data"], "a->b");
@@ -217,15 +221,8 @@ async fn membership_changes_reach_every_instances_copy_of_the_room() {
 async fn a_member_who_left_or_dropped_is_no_longer_relayed_to() {
     let redis = Redis::start();
     let [i0, i1, i2] = three(&redis, &["--capacity", "3", "--resume-grace", "30"]).await;
-    let (mut a, _) = Client::hello(&i0, None).await;
-    let code = a.create().await;
-    let (mut b, _) = Client::hello(&i1, None).await;
-    assert_eq!(b.join(&code).await["type"], "joined");
-    a.expect("peer-joined").await;
-    let (mut c, _) = Client::hello(&i2, None).await;
-    assert_eq!(c.join(&code).await["type"], "joined");
-    a.expect("peer-joined").await;
-    b.expect("peer-joined").await;
+    let (mut a, mut b, code) = room_of_two(&i0, &i1).await;
+    let mut c = third_joins(&i2, &code, [&mut a, &mut b]).await;
 
     // b leaves on instance 1: instance 0 no longer relays to it.
     b.send(json!({"type": "leave"})).await;
@@ -251,15 +248,8 @@ async fn a_member_who_left_or_dropped_is_no_longer_relayed_to() {
 async fn a_resumed_member_is_reached_on_its_new_instance_from_everywhere() {
     let redis = Redis::start();
     let [i0, mut i1, i2] = three(&redis, &["--capacity", "3", "--resume-grace", "30"]).await;
-    let (mut a, _) = Client::hello(&i0, None).await;
-    let code = a.create().await;
-    let (mut b, _) = Client::hello(&i1, None).await;
-    assert_eq!(b.join(&code).await["type"], "joined");
-    a.expect("peer-joined").await;
-    let (mut c, _) = Client::hello(&i2, None).await;
-    assert_eq!(c.join(&code).await["type"], "joined");
-    a.expect("peer-joined").await;
-    b.expect("peer-joined").await;
+    let (mut a, mut b, code) = room_of_two(&i0, &i1).await;
+    let mut c = third_joins(&i2, &code, [&mut a, &mut b]).await;
 
     // b's instance dies; b comes back on c's instance.
     i1.kill();
@@ -294,11 +284,7 @@ async fn a_burst_of_signals_arrives_in_order_across_instances() {
         "1000",
     ];
     let [i0, i1, _i2] = three(&redis, &limits).await;
-    let (mut a, _) = Client::hello(&i0, None).await;
-    let code = a.create().await;
-    let (mut b, _) = Client::hello(&i1, None).await;
-    assert_eq!(b.join(&code).await["type"], "joined");
-    a.expect("peer-joined").await;
+    let (mut a, mut b, _) = room_of_two(&i0, &i1).await;
     for n in 0..500 {
         a.signal(&b.peer, json!(n)).await;
     }
