@@ -8,14 +8,11 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { appBinary, tauriDriver } from "./lib/applab.mjs";
+import { WebDriver, waitFor } from "./lib/webdriver.mjs";
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const target = process.env.CARGO_TARGET_DIR ?? join(repo, "target");
-const appBinary = process.env.PARLEY_APP_BIN ?? join(target, "debug", "parley");
-const driverBinary = process.env.TAURI_DRIVER ?? join(repo, ".tools", "bin", "tauri-driver");
 const WAIT_MS = 30_000;
 
 /** A free loopback TCP port (the driver binds it right after). */
@@ -28,86 +25,6 @@ function freePort() {
       s.close(() => res(typeof address === "object" && address ? address.port : 0));
     });
   });
-}
-
-/**
- * Polls `probe` until it returns something truthy; errors count as "not yet".
- * @template T
- * @param {string} what
- * @param {() => Promise<T>} probe
- * @returns {Promise<NonNullable<T>>}
- */
-async function waitFor(what, probe, timeoutMs = WAIT_MS) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return /** @type {NonNullable<T>} */ (v);
-      last = v;
-    } catch (err) {
-      last = err instanceof Error ? err.message : err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 200)); // polling interval of the condition above
-  }
-}
-
-/** Minimal W3C WebDriver client over HTTP. */
-class Driver {
-  /** @param {number} port */
-  constructor(port) {
-    this.base = `http://127.0.0.1:${port}`;
-    /** @type {string | null} */
-    this.session = null;
-  }
-
-  /** @param {string} method @param {string} path @param {unknown} [body] */
-  async call(method, path, body) {
-    const res = await fetch(`${this.base}${path}`, {
-      method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    if (!res.ok || (json.value && typeof json.value === "object" && "error" in json.value)) {
-      throw new Error(`${method} ${path}: ${json.value?.error ?? res.status} ${json.value?.message ?? ""}`);
-    }
-    return json.value;
-  }
-
-  /** Launches the app (a new session starts `application`). @param {string} application @param {string[]} args */
-  async launch(application, args = []) {
-    const value = await this.call("POST", "/session", {
-      capabilities: { alwaysMatch: { "tauri:options": { application, args } } },
-    });
-    this.session = value.sessionId;
-  }
-
-  /** The `value` of the first visible `[data-testid=<id>]`, or null when there is none. @param {string} id */
-  async inputValue(id) {
-    const found = await this.call("POST", `/session/${this.session}/elements`, { using: "css selector", value: `[data-testid="${id}"]` });
-    for (const e of found) {
-      const el = Object.values(e)[0];
-      if (await this.call("GET", `/session/${this.session}/element/${el}/displayed`)) {
-        return this.call("GET", `/session/${this.session}/element/${el}/property/value`);
-      }
-    }
-    return null;
-  }
-
-  /** @param {string} id */
-  async visible(id) {
-    const found = await this.call("POST", `/session/${this.session}/elements`, { using: "css selector", value: `[data-testid="${id}"]` });
-    return found.length > 0;
-  }
-
-  async close() {
-    if (!this.session) return;
-    const id = this.session;
-    this.session = null;
-    await this.call("DELETE", `/session/${id}`).catch(() => {});
-  }
 }
 
 describe("parley:// deep links in the desktop app", () => {
@@ -133,8 +50,15 @@ describe("parley:// deep links in the desktop app", () => {
   /** @type {import("node:child_process").ChildProcess | undefined} */
   let driverProcess;
   let log = "";
-  /** @type {Driver} */
+  /** @type {WebDriver} */
   let driver;
+  /** @type {import("./lib/webdriver.mjs").Session | undefined} */
+  let app;
+  /** The `value` of the first visible join-code input, or null when there is none. */
+  const joinCode = async () => {
+    const el = await app?.firstDisplayed("join-code");
+    return el ? app?.property(el, "value") : null;
+  };
 
   /**
    * Runs the app binary (or a tool) as a person's second launch would; resolves with its exit.
@@ -165,17 +89,17 @@ describe("parley:// deep links in the desktop app", () => {
     // The app's own log: WebKitWebDriver does not pass on what the app prints.
     writeFileSync(wrapper, `#!/bin/sh\necho "app started with: $*" >> '${appLog}'\nexec '${appBinary}' "$@" >> '${appLog}' 2>&1\n`);
     chmodSync(wrapper, 0o755);
-    driverProcess = spawn(driverBinary, ["--port", String(port), "--native-port", String(nativePort)], { env, stdio: ["ignore", "pipe", "pipe"] });
+    driverProcess = spawn(tauriDriver, ["--port", String(port), "--native-port", String(nativePort)], { env, stdio: ["ignore", "pipe", "pipe"] });
     driverProcess.stdout?.on("data", (d) => (log += d));
     driverProcess.stderr?.on("data", (d) => (log += d));
-    driver = new Driver(port);
-    await waitFor("tauri-driver ready", async () => (await driver.call("GET", "/status"))?.ready);
-    await driver.launch(wrapper);
-    await waitFor("the home screen", () => driver.visible("home"), 60_000);
+    driver = new WebDriver({ host: "127.0.0.1", port });
+    await waitFor("tauri-driver ready", () => driver.ready(), WAIT_MS);
+    app = await driver.launch(wrapper, []);
+    await waitFor("the home screen", async () => (await app?.all("home"))?.length, 60_000);
   });
 
   after(async () => {
-    await driver?.close();
+    await app?.close().catch(() => {});
     driverProcess?.kill("SIGTERM");
     rmSync(home, { recursive: true, force: true });
   });
@@ -183,7 +107,7 @@ describe("parley:// deep links in the desktop app", () => {
   it("a second launch with parley://join/ABCD-EFGH fills in the running app's join form", async () => {
     const second = await launchAgain(appBinary, ["parley://join/ABCD-EFGH"]);
     assert.equal(second.code, 0, `the second launch hands over and exits:\n${second.out}\n${diagnostics()}`);
-    await waitFor("join-code = ABCD-EFGH", async () => (await driver.inputValue("join-code")) === "ABCD-EFGH").catch((e) => {
+    await waitFor("join-code = ABCD-EFGH", async () => (await joinCode()) === "ABCD-EFGH", WAIT_MS).catch((e) => {
       throw new Error(`${e.message}\n${diagnostics()}`);
     });
   });
@@ -193,15 +117,15 @@ describe("parley:// deep links in the desktop app", () => {
       const second = await launchAgain(appBinary, [junk]);
       assert.equal(second.code, 0, second.out);
     }
-    await waitFor("two warnings in the app log", async () => (appLogText().match(/ignoring a link the app was opened with/g) ?? []).length >= 2).catch((e) => {
+    await waitFor("two warnings in the app log", async () => (appLogText().match(/ignoring a link the app was opened with/g) ?? []).length >= 2, WAIT_MS).catch((e) => {
       throw new Error(`${e.message}\n${diagnostics()}`);
     });
-    assert.equal(await driver.inputValue("join-code"), "ABCD-EFGH");
+    assert.equal(await joinCode(), "ABCD-EFGH");
   });
 
   it("a development build registers the scheme, so the desktop's URL opener reaches the running app", async () => {
     const desktopFile = join(xdg.XDG_DATA_HOME, "applications", "parley-handler.desktop");
-    const entry = await waitFor("the handler .desktop file", async () => readFileSync(desktopFile, "utf8"));
+    const entry = await waitFor("the handler .desktop file", async () => readFileSync(desktopFile, "utf8"), WAIT_MS);
     assert.match(entry, /^MimeType=(.*;)?x-scheme-handler\/parley(;|$)/m);
     const query = spawnSync("xdg-mime", ["query", "default", "x-scheme-handler/parley"], { env, encoding: "utf8" });
     assert.equal(query.stdout.trim(), "parley-handler.desktop");
@@ -209,15 +133,15 @@ describe("parley:// deep links in the desktop app", () => {
     // xdg-open 1.1.3 cannot run an Exec line whose path is quoted, as the plugin writes it.
     const opened = await launchAgain("gio", ["open", "parley://join/7K3Q-H2MX"]);
     assert.equal(opened.code, 0, opened.out);
-    await waitFor("join-code = 7K3Q-H2MX", async () => (await driver.inputValue("join-code")) === "7K3Q-H2MX").catch((e) => {
+    await waitFor("join-code = 7K3Q-H2MX", async () => (await joinCode()) === "7K3Q-H2MX", WAIT_MS).catch((e) => {
       throw new Error(`${e.message}\n${diagnostics()}`);
     });
   });
 
   it("an app started by a link opens with that code filled in", async () => {
-    await driver.close();
-    await driver.launch(wrapper, ["parley://join/MXQ4-2PHW"]);
-    await waitFor("join-code = MXQ4-2PHW", async () => (await driver.inputValue("join-code")) === "MXQ4-2PHW", 60_000).catch((e) => {
+    await app?.close().catch(() => {});
+    app = await driver.launch(wrapper, ["parley://join/MXQ4-2PHW"]);
+    await waitFor("join-code = MXQ4-2PHW", async () => (await joinCode()) === "MXQ4-2PHW", 60_000).catch((e) => {
       throw new Error(`${e.message}\n${diagnostics()}`);
     });
   });

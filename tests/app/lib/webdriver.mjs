@@ -1,7 +1,8 @@
-// A small W3C WebDriver client: just the endpoints the app suite uses, over a Unix socket.
-// tauri-driver listens on 127.0.0.1 inside the app's network namespace, which the test process
-// (in the root namespace) cannot reach over TCP; a forwarder in that namespace (forward.mjs)
-// exposes it as a socket file, and files are shared across network namespaces.
+// A small W3C WebDriver client: just the endpoints the app tests use. The app suite reaches
+// tauri-driver over a Unix socket: the driver listens on 127.0.0.1 inside the app's network
+// namespace, which the test process (in the root namespace) cannot reach over TCP; a forwarder
+// in that namespace (forward.mjs) exposes it as a socket file, and files are shared across
+// network namespaces. The deep-link test, without namespaces, uses loopback TCP.
 import { request } from "node:http";
 
 /** How long waits for UI conditions last unless told otherwise. */
@@ -22,19 +23,24 @@ export class WebDriverError extends Error {
 }
 
 /**
+ * Where the driver listens: a socket file, or a TCP port.
+ * @typedef {{ socketPath: string } | { host: string, port: number }} Endpoint
+ */
+
+/**
  * One HTTP exchange with the driver; resolves with the response's `value`.
- * @param {string} socketPath
+ * @param {Endpoint} endpoint
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
  * @returns {Promise<any>}
  */
-function call(socketPath, method, path, body) {
+function call(endpoint, method, path, body) {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        socketPath,
+        ...endpoint,
         method,
         path,
         headers: payload === undefined ? {} : { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(payload) },
@@ -92,39 +98,41 @@ export async function waitFor(what, probe, timeoutMs = WAIT_MS) {
   }
 }
 
-/** The driver behind a socket file. */
+/** The driver at an endpoint. */
 export class WebDriver {
-  /** @param {string} socketPath */
-  constructor(socketPath) {
-    this.socketPath = socketPath;
+  /** @param {Endpoint} endpoint */
+  constructor(endpoint) {
+    this.endpoint = endpoint;
   }
 
   /** `GET /status`: true once the driver accepts new sessions. */
   async ready() {
-    const status = await call(this.socketPath, "GET", "/status");
+    const status = await call(this.endpoint, "GET", "/status");
     return Boolean(status?.ready);
   }
 
   /**
    * Starts the app (a new session launches the binary named in `tauri:options`).
    * @param {string} application
+   * @param {string[]} [args]  the app's command line
    */
-  async launch(application) {
-    const value = await call(this.socketPath, "POST", "/session", {
-      capabilities: { alwaysMatch: { "tauri:options": { application } } },
+  async launch(application, args) {
+    const options = args === undefined ? { application } : { application, args };
+    const value = await call(this.endpoint, "POST", "/session", {
+      capabilities: { alwaysMatch: { "tauri:options": options } },
     });
-    return new Session(this.socketPath, value.sessionId);
+    return new Session(this.endpoint, value.sessionId);
   }
 }
 
 /** One running app, found by `data-testid` as the UI contract says. */
 export class Session {
   /**
-   * @param {string} socketPath
+   * @param {Endpoint} endpoint
    * @param {string} id
    */
-  constructor(socketPath, id) {
-    this.socketPath = socketPath;
+  constructor(endpoint, id) {
+    this.endpoint = endpoint;
     this.id = id;
   }
 
@@ -134,7 +142,7 @@ export class Session {
    * @param {unknown} [body]
    */
   cmd(method, path, body) {
-    return call(this.socketPath, method, `/session/${this.id}${path}`, body);
+    return call(this.endpoint, method, `/session/${this.id}${path}`, body);
   }
 
   /**
@@ -149,17 +157,24 @@ export class Session {
   }
 
   /**
+   * The first visible `[data-testid=<testId>]` now, or null.
+   * @param {string} testId
+   * @returns {Promise<string | null>}
+   */
+  async firstDisplayed(testId) {
+    for (const el of await this.all(testId)) {
+      if (await this.cmd("GET", `/element/${el}/displayed`)) return el;
+    }
+    return null;
+  }
+
+  /**
    * The first visible `[data-testid=<testId>]`, waiting for it.
    * @param {string} testId
    * @param {number} [timeoutMs]
    */
   async visible(testId, timeoutMs = WAIT_MS) {
-    return waitFor(`${testId} visible`, async () => {
-      for (const el of await this.all(testId)) {
-        if (await this.cmd("GET", `/element/${el}/displayed`)) return el;
-      }
-      return null;
-    }, timeoutMs);
+    return waitFor(`${testId} visible`, () => this.firstDisplayed(testId), timeoutMs);
   }
 
   /**
@@ -210,6 +225,6 @@ export class Session {
 
   /** Ends the session, which closes the app. */
   async close() {
-    await call(this.socketPath, "DELETE", `/session/${this.id}`);
+    await call(this.endpoint, "DELETE", `/session/${this.id}`);
   }
 }
