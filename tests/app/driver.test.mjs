@@ -21,13 +21,6 @@ const isPeerNamed = (event, name) => (event.event === "added" || event.event ===
 
 describe("the desktop app driven by tauri-driver", { timeout: 300_000 }, () => {
   const lab = new AppLab();
-  // Interrupted (Ctrl-C, a CI timeout): still delete the namespaces and what runs in them.
-  for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
-    process.once(signal, () => {
-      lab.closeNow();
-      process.exit(130);
-    });
-  }
   /** @type {import("./lib/webdriver.mjs").Session | undefined} */
   let app;
   /** @type {Awaited<ReturnType<AppLab["startNode"]>>} */

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpat
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deleteNamespace, listNamespaces, run } from "../../nat/lib/netns.mjs";
+import { Namespaces, run } from "../../nat/lib/netns.mjs";
 import { WAIT_MS, WebDriver, waitFor } from "./webdriver.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,25 +21,11 @@ const target = process.env.CARGO_TARGET_DIR ? resolve(repoRoot, process.env.CARG
 /** The app binary under test (PARLEY_APP_BIN, else the debug build). */
 export const appBinary = process.env.PARLEY_APP_BIN ?? join(target, "debug", "parley");
 const nodeBinary = process.env.PARLEY_NODE_BIN ?? join(target, "debug", "parley-node");
-const tauriDriver = process.env.TAURI_DRIVER ?? join(repoRoot, ".tools", "bin", "tauri-driver");
-const PREFIX = "papp-";
+/** tauri-driver (TAURI_DRIVER, else the one scripts/install-deps.sh installs). */
+export const tauriDriver = process.env.TAURI_DRIVER ?? join(repoRoot, ".tools", "bin", "tauri-driver");
 /** The app's device server port (a fresh namespace has it free). */
 export const APP_PORT = 7878;
 export const HOSTS = /** @type {const} */ ({ app: "10.91.0.1", node: "10.91.0.2" });
-
-/** Deletes namespaces of earlier runs whose process is gone. */
-function removeStaleNamespaces() {
-  for (const ns of listNamespaces()) {
-    if (!ns.startsWith(PREFIX)) continue;
-    const pid = Number(ns.slice(PREFIX.length).split("-")[0]);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      if (/** @type {NodeJS.ErrnoException} */ (err).code === "ESRCH") deleteNamespace(ns);
-    }
-  }
-}
 
 /** A child process's stdout as lines, with waits on a line matching a predicate. */
 export class Lines {
@@ -112,23 +98,28 @@ export class Lines {
 /** The lab: namespaces, display, driver, node. Use `start()`, and always `close()`. */
 export class AppLab {
   constructor() {
-    removeStaleNamespaces();
-    this.tag = `${PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+    this.namespaces = new Namespaces("papp-");
     this.tmp = mkdtempSync(join(tmpdir(), "parley-app-"));
-    /** @type {string[]} */
-    this.namespaces = [];
     /** @type {import("node:child_process").ChildProcess[]} */
     this.children = [];
     /** @type {Map<string, string>} */
     this.logs = new Map();
     /** The app's data directory (XDG_DATA_HOME), kept across app restarts. */
     this.appHome = join(this.tmp, "app-home");
-    this.driver = new WebDriver(join(this.tmp, "driver.sock"));
+    this.driverSocket = join(this.tmp, "driver.sock");
+    this.driver = new WebDriver({ socketPath: this.driverSocket });
+    // Interrupted (Ctrl-C, a CI timeout): still delete the namespaces and what runs in them.
+    for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
+      process.once(signal, () => {
+        this.closeNow();
+        process.exit(130);
+      });
+    }
   }
 
   /** @param {string} role */
   ns(role) {
-    return `${this.tag}-${role}`;
+    return this.namespaces.name(role);
   }
 
   /**
@@ -136,14 +127,7 @@ export class AppLab {
    * @param {string[]} cmd
    */
   exec(role, cmd) {
-    return run("ip", ["netns", "exec", this.ns(role), ...cmd]);
-  }
-
-  /** @param {string} role */
-  addNamespace(role) {
-    run("ip", ["netns", "add", this.ns(role)]);
-    this.namespaces.push(this.ns(role));
-    this.exec(role, ["ip", "link", "set", "lo", "up"]);
+    return this.namespaces.exec(role, cmd);
   }
 
   /**
@@ -152,9 +136,9 @@ export class AppLab {
    * @param {"app" | "node"} role
    */
   addHost(role) {
-    this.addNamespace(role);
+    this.namespaces.add(role);
     this.exec(role, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
-    run("ip", ["link", "add", "eth0", "netns", this.ns(role), "type", "veth", "peer", "name", `p-${role}`, "netns", this.ns("lan")]);
+    this.namespaces.link(role, "eth0", "lan", `p-${role}`);
     this.exec("lan", ["ip", "link", "set", `p-${role}`, "master", "br0", "up"]);
     this.exec(role, ["ip", "addr", "add", `${HOSTS[role]}/24`, "dev", "eth0"]);
     this.exec(role, ["ip", "link", "set", "eth0", "up"]);
@@ -193,7 +177,7 @@ export class AppLab {
     for (const [what, path] of [["app", appBinary], ["parley-node", nodeBinary], ["tauri-driver", tauriDriver]]) {
       if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`);
     }
-    this.addNamespace("lan");
+    this.namespaces.add("lan");
     this.exec("lan", ["ip", "link", "add", "br0", "type", "bridge"]);
     this.exec("lan", ["ip", "link", "set", "br0", "up"]);
     this.addHost("app");
@@ -225,7 +209,7 @@ export class AppLab {
         NO_AT_BRIDGE: "1",
       },
     });
-    const forwarder = this.spawnIn("app", [process.execPath, join(here, "forward.mjs"), this.driver.socketPath, "4444"], "forward");
+    const forwarder = this.spawnIn("app", [process.execPath, join(here, "forward.mjs"), this.driverSocket, "4444"], "forward");
     await forwarder.lines.waitLine("the forwarder's socket", (l) => l === "listening", { timeoutMs: 10_000 });
     await waitFor("tauri-driver ready", () => this.driver.ready(), 30_000);
   }
@@ -258,9 +242,11 @@ export class AppLab {
    * Saves a PNG of the app's X screen, what a user would see. (WebDriver's screenshot never
    * answers when WebKit's accelerated compositing is off, PARLEY_WEBKIT_COMPOSITING=0.)
    * @param {string} file
+   * @returns {string} file
    */
   screenshot(file) {
     this.exec("app", ["import", "-display", this.display ?? "", "-window", "root", file]);
+    return file;
   }
 
   /** The app's settings as saved on disk. */
@@ -269,13 +255,15 @@ export class AppLab {
   }
 
   /**
-   * A parley-node named `name` on the node host; its stdout events as JSON lines.
+   * A parley-node named `name` on the node host; its stdout events as JSON lines, and its
+   * `listening` event (port, owner token).
    * @param {string} name
+   * @param {string[]} [extraArgs]  more parley-node options, e.g. `--static-dir`
    */
-  async startNode(name) {
-    const node = this.spawnIn("node", [nodeBinary, "--name", name, "--data-dir", join(this.tmp, "node-data")], "node", { stdin: true });
-    await node.lines.waitJson("parley-node listening", (e) => e.event === "listening");
-    return node;
+  async startNode(name, extraArgs = []) {
+    const node = this.spawnIn("node", [nodeBinary, "--name", name, "--data-dir", join(this.tmp, "node-data"), ...extraArgs], "node", { stdin: true });
+    const listening = await node.lines.waitJson("parley-node listening", (e) => e.event === "listening");
+    return { ...node, listening };
   }
 
   /**
@@ -305,8 +293,7 @@ export class AppLab {
 
   /** Deletes the namespaces, killing what still runs in them (also usable in a signal handler). */
   closeNow() {
-    for (const ns of this.namespaces.reverse()) deleteNamespace(ns);
-    this.namespaces = [];
+    this.namespaces.removeAll();
     rmSync(this.tmp, { recursive: true, force: true });
   }
 }

@@ -55,20 +55,24 @@ export function deleteNamespace(ns) {
   console.error(`natlab: could not delete namespace ${ns}`);
 }
 
-/** Deletes namespaces of earlier runs whose process is gone. */
-export function removeStaleNamespaces() {
+/**
+ * Deletes namespaces of earlier runs whose process is gone.
+ * @param {string} [prefix]  the kind of run (this lab's by default)
+ */
+export function removeStaleNamespaces(prefix = PREFIX) {
   for (const ns of listNamespaces()) {
-    if (!ns.startsWith(PREFIX)) continue;
-    const pid = Number(ns.slice(PREFIX.length).split("-")[0]);
+    if (!ns.startsWith(prefix)) continue;
+    const pid = Number(ns.slice(prefix.length).split("-")[0]);
     if (Number.isInteger(pid) && pid > 0 && !alive(pid)) deleteNamespace(ns);
   }
 }
 
 /** The namespaces of one run. */
 export class Namespaces {
-  constructor() {
-    removeStaleNamespaces();
-    this.tag = `${PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+  /** @param {string} [prefix]  names are `<prefix><pid>-<rand>-<role>` */
+  constructor(prefix = PREFIX) {
+    removeStaleNamespaces(prefix);
+    this.tag = `${prefix}${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
     /** @type {string[]} */
     this.created = [];
   }
