@@ -138,3 +138,32 @@ async fn junk_oversized_and_too_frequent_introductions_are_refused_before_the_em
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn introductions_beyond_those_being_verified_are_refused_as_busy() {
+    let mut server = TestServer::start(device_config()).await;
+    let mut requests = server.handle.accept_introductions(16);
+    let addr = server.addr;
+    // Eight may wait for a verdict at once (`MAX_IN_FLIGHT`).
+    let waiting: Vec<_> = (0..8)
+        .map(|i| tokio::spawn(async move { post(addr, &json(&format!("d{i}"), 1)).await.0 }))
+        .collect();
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let request = tokio::time::timeout(WAIT, requests.recv()).await.unwrap();
+        held.push(request.unwrap());
+    }
+    assert_eq!(post(addr, &json("ninth", 1)).await, (503, "busy".into()));
+    // A verifier that gives up without a verdict leaves its sender a 503 too.
+    drop(held.pop());
+    for request in held {
+        request.reply.send(Ok(())).unwrap();
+    }
+    let mut statuses = Vec::new();
+    for task in waiting {
+        statuses.push(task.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [vec![204; 7], vec![503]].concat());
+    server.shutdown().await;
+}
