@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mdns_sd::{DaemonEvent, IfKind, ServiceDaemon, ServiceEvent};
-use parley_protocol::{DeviceInfo, Introduction, PROTOCOL_VERSION};
+use parley_protocol::{DeviceInfo, Introduction};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::SERVICE_TYPE;
@@ -141,24 +141,10 @@ impl Discovery {
         if info.id == self.own_id {
             return Err(AddPeerError::IsSelf(target.to_owned()));
         }
-        let peer = Peer {
-            id: info.id,
-            name: info.name,
-            addresses: vec![addr.ip()],
-            port: addr.port(),
-            version: Some(info.version),
-            compatible: info.version == PROTOCOL_VERSION,
-            app: info.app,
-            os: info.os,
-            source: PeerSource::Manual,
-            last_seen_ms: now_ms(),
-        };
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::AddByAddress(peer, addr, tx))
+        let peer = Peer::answered_at(info, addr, PeerSource::Manual);
+        self.list_by_address(peer, addr)
             .await
-            .map_err(|_| AddPeerError::Stopped)?;
-        rx.await.map_err(|_| AddPeerError::Stopped)
+            .ok_or(AddPeerError::Stopped)
     }
 
     /// Checks an introduction (`POST /introduce`) that came from `from`: lists the sender when
@@ -172,12 +158,19 @@ impl Discovery {
     ) -> Result<Peer, IntroductionError> {
         let timeout = self.liveness.timeout.max(Duration::from_secs(2));
         let (peer, addr) = verify(from, introduction, &self.own_id, timeout).await?;
+        self.list_by_address(peer, addr)
+            .await
+            .ok_or(IntroductionError::Stopped)
+    }
+
+    /// Lists a peer verified at `addr`; the peer as listed, or `None` once discovery stopped.
+    async fn list_by_address(&self, peer: Peer, addr: SocketAddr) -> Option<Peer> {
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(Command::AddByAddress(peer, addr, tx))
             .await
-            .map_err(|_| IntroductionError::Stopped)?;
-        rx.await.map_err(|_| IntroductionError::Stopped)
+            .ok()?;
+        rx.await.ok()
     }
 
     /// Sends goodbye packets (peers drop this device about 1 s later) and stops. Later calls

@@ -7,9 +7,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use parley_protocol::{Introduction, PROTOCOL_VERSION};
+use parley_protocol::Introduction;
 
-use crate::discovery::now_ms;
 use crate::error::IntroductionError;
 use crate::peer::{Peer, PeerSource};
 use crate::probe::{fetch_device_info, post_json};
@@ -73,17 +72,6 @@ pub(crate) async fn verify(
             claimed: introduction.id.clone(),
         });
     }
-    let peer = Peer {
-        id: info.id,
-        name: info.name,
-        addresses: vec![addr.ip()],
-        port: addr.port(),
-        version: Some(info.version),
-        compatible: info.version == PROTOCOL_VERSION,
-        app: info.app,
-        os: info.os,
-        source: PeerSource::Introduced,
-        last_seen_ms: now_ms(),
-    };
+    let peer = Peer::answered_at(info, addr, PeerSource::Introduced);
     Ok((peer, addr))
 }

@@ -1,7 +1,8 @@
 //! What the peer table holds and what it tells its listeners.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
+use parley_protocol::{DeviceInfo, PROTOCOL_VERSION};
 use serde::Serialize;
 
 /// How a peer got into the table.
@@ -46,6 +47,23 @@ pub struct Peer {
 }
 
 impl Peer {
+    /// The device that answered `GET /device` with `info` at `addr` (added by the user, or
+    /// introduced itself), seen now.
+    pub(crate) fn answered_at(info: DeviceInfo, addr: SocketAddr, source: PeerSource) -> Self {
+        Peer {
+            id: info.id,
+            name: info.name,
+            addresses: vec![addr.ip()],
+            port: addr.port(),
+            version: Some(info.version),
+            compatible: info.version == PROTOCOL_VERSION,
+            app: info.app,
+            os: info.os,
+            source,
+            last_seen_ms: crate::discovery::now_ms(),
+        }
+    }
+
     /// True when the two describe the same device the same way (ignores `last_seen_ms`).
     pub(crate) fn same_as(&self, other: &Peer) -> bool {
         Peer {
