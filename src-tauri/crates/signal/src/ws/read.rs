@@ -106,25 +106,14 @@ fn frame_len(bytes: &[u8], max: usize) -> Result<usize, Violation> {
     if b1 & 0x80 == 0 {
         return Err(Violation::protocol("client frames must be masked"));
     }
-    let (extra, short) = match b1 & 0x7F {
-        126 => (2, None),
-        127 => (8, None),
-        n => (0, Some(usize::from(n))),
+    let (header_len, len) = lengths(b1, bytes);
+    let Some(len) = len else {
+        return Ok(header_len);
     };
-    let header_len = 2 + extra + 4;
-    let payload_len = match short {
-        Some(n) => n,
-        None => {
-            let Some(ext) = bytes.get(2..2 + extra) else {
-                return Ok(header_len);
-            };
-            let len = ext.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-            if len >> 63 != 0 {
-                return Err(Violation::protocol("payload length has its top bit set"));
-            }
-            usize::try_from(len).unwrap_or(usize::MAX)
-        }
-    };
+    if len >> 63 != 0 {
+        return Err(Violation::protocol("payload length has its top bit set"));
+    }
+    let payload_len = usize::try_from(len).unwrap_or(usize::MAX);
     let opcode = b0 & 0x0F;
     if opcode & 0x8 != 0 && (payload_len > MAX_CONTROL || b0 & 0x80 == 0) {
         return Err(Violation::protocol(
@@ -140,26 +129,32 @@ fn frame_len(bytes: &[u8], max: usize) -> Result<usize, Violation> {
     Ok(header_len + payload_len)
 }
 
+/// Header length (mask included) of a frame whose second byte is `b1`, and its payload
+/// length once `bytes` holds the extended length field (`None` before).
+fn lengths(b1: u8, bytes: &[u8]) -> (usize, Option<u64>) {
+    let extra = match b1 & 0x7F {
+        126 => 2,
+        127 => 8,
+        n => return (6, Some(u64::from(n))),
+    };
+    let len = bytes
+        .get(2..2 + extra)
+        .map(|ext| ext.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)));
+    (2 + extra + 4, len)
+}
+
 /// The header of a frame known to be whole (checked by [`frame_len`]).
 fn header(bytes: &[u8]) -> Header {
     let byte = |i: usize| bytes.get(i).copied().unwrap_or(0);
-    let (b0, b1) = (byte(0), byte(1));
-    let (extra, short) = match b1 & 0x7F {
-        126 => (2, None),
-        127 => (8, None),
-        n => (0, Some(usize::from(n))),
-    };
-    let payload_len = short.unwrap_or_else(|| {
-        let len = (2..2 + extra).fold(0u64, |acc, i| (acc << 8) | u64::from(byte(i)));
-        usize::try_from(len).unwrap_or(usize::MAX)
-    });
-    let at = 2 + extra;
+    let b0 = byte(0);
+    let (header_len, len) = lengths(byte(1), bytes);
+    let at = header_len - 4;
     Header {
         fin: b0 & 0x80 != 0,
         opcode: b0 & 0x0F,
         mask: [byte(at), byte(at + 1), byte(at + 2), byte(at + 3)],
-        header_len: at + 4,
-        payload_len,
+        header_len,
+        payload_len: usize::try_from(len.unwrap_or(0)).unwrap_or(usize::MAX),
     }
 }
 

@@ -217,6 +217,9 @@ fn bad_frames_get_their_close_codes() {
         violation(&client_frame(ping, true, &[0; 126], mask)),
         Some(close::PROTOCOL)
     );
+    // A 64-bit length with its top bit set (RFC 6455, 5.2), refused from the header.
+    let top_bit = [0x81, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4];
+    assert_eq!(violation(&top_bit), Some(close::PROTOCOL));
     let cont = OpCode::Data(Data::Continue);
     assert_eq!(
         violation(&client_frame(cont, true, b"x", mask)),
