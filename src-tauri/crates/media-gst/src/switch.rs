@@ -27,6 +27,21 @@ fn swap(chain: &mut SendChain, next: gst::Element) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// Swaps the source of the send chain in `chain` (`kind`: "video" or "audio", for errors).
+fn replace_source(
+    chain: &std::sync::Mutex<Option<SendChain>>,
+    next: gst::Element,
+    kind: &str,
+) -> Result<(), EngineError> {
+    let mut guard = chain
+        .lock()
+        .map_err(|_| EngineError::Pipeline(format!("{kind} chain lock poisoned")))?;
+    let chain = guard.as_mut().ok_or_else(|| {
+        EngineError::InvalidState(format!("this call sends no {kind} (negotiated without it)"))
+    })?;
+    swap(chain, next)
+}
+
 impl PeerConnection {
     /// Sends video from `source` from now on (`replaceTrack` with another camera, or the
     /// screen). `VideoSource::None` pauses video instead, like `replaceTrack(null)`.
@@ -35,15 +50,8 @@ impl PeerConnection {
             self.set_video_paused(true);
             return Ok(());
         };
-        let mut guard = self
-            .video_chain()
-            .lock()
-            .map_err(|_| EngineError::Pipeline("video chain lock poisoned".into()))?;
-        let chain = guard.as_mut().ok_or_else(|| {
-            EngineError::InvalidState("this call sends no video (negotiated without it)".into())
-        })?;
-        swap(chain, next)?;
-        chain.gate.set_property("drop", false);
+        replace_source(self.video_chain(), next, "video")?;
+        self.set_video_paused(false);
         Ok(())
     }
 
@@ -53,13 +61,6 @@ impl PeerConnection {
             self.set_audio_muted(true);
             return Ok(());
         };
-        let mut guard = self
-            .audio_chain()
-            .lock()
-            .map_err(|_| EngineError::Pipeline("audio chain lock poisoned".into()))?;
-        let chain = guard.as_mut().ok_or_else(|| {
-            EngineError::InvalidState("this call sends no audio (negotiated without it)".into())
-        })?;
-        swap(chain, next)
+        replace_source(self.audio_chain(), next, "audio")
     }
 }

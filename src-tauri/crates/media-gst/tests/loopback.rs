@@ -47,19 +47,29 @@ async fn call(sender: MediaOptions) -> (PeerConnection, PeerConnection) {
     (a, b)
 }
 
-/// Waits until `receiver` has decoded `more` frames beyond now.
-async fn frames_advance(receiver: &PeerConnection, more: u64) {
-    let start = receiver.frames_decoded();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while receiver.frames_decoded() < start + more {
+/// Waits until `count` has grown by `more` beyond now, for at most `within`.
+async fn grows(what: &str, count: impl Fn() -> u64, more: u64, within: Duration) {
+    let start = count();
+    let deadline = Instant::now() + within;
+    while count() < start + more {
         assert!(
             Instant::now() < deadline,
-            "only {} frames decoded, wanted {} more than {start}",
-            receiver.frames_decoded(),
-            more
+            "only {} {what}, wanted {more} more than {start}",
+            count()
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await; // polling interval
     }
+}
+
+/// Waits until `receiver` has decoded `more` frames beyond now.
+async fn frames_advance(receiver: &PeerConnection, more: u64) {
+    grows(
+        "frames decoded",
+        || receiver.frames_decoded(),
+        more,
+        Duration::from_secs(30),
+    )
+    .await;
 }
 
 #[test]
@@ -94,14 +104,15 @@ async fn switching_the_camera_keeps_frames_coming() {
     assert_eq!(err.code(), "no-device");
     frames_advance(&b, 10).await;
     // Another microphone.
-    let heard = b.audio_buffers();
     a.set_audio_source(&AudioSource::Test { freq: 880 })
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while b.audio_buffers() < heard + 50 {
-        assert!(Instant::now() < deadline, "audio stopped after the switch");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    grows(
+        "audio buffers after the switch",
+        || b.audio_buffers(),
+        50,
+        Duration::from_secs(20),
+    )
+    .await;
     a.close();
     b.close();
 }
