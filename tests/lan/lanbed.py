@@ -192,25 +192,25 @@ class Host:
     def __init__(self, lab: Lab, role: str, ipv4: str, ipv6: str) -> None:
         self.lab, self.role, self.ipv4, self.ipv6 = lab, role, ipv4, ipv6
 
-    def drop_multicast_dns(self) -> None:
-        """nftables: drop all mDNS multicast in and out, like AP isolation or a strict firewall."""
-        table = "table inet parley_lan {\n" \
-            " chain in { type filter hook input priority 0; ip daddr 224.0.0.251 drop; ip6 daddr ff02::fb drop; }\n" \
-            " chain out { type filter hook output priority 0; ip daddr 224.0.0.251 drop; ip6 daddr ff02::fb drop; }\n" \
-            "}\n"
-        rules = self.lab.tmp / f"{self.role}.nft"
+    def _nft(self, name: str, table: str) -> None:
+        """Loads an nftables ruleset into this host (`name` names its file in the lab's tmp)."""
+        rules = self.lab.tmp / name
         rules.write_text(table)
         self.lab.exec(self.role, "nft", "-f", str(rules))
+
+    def drop_multicast_dns(self) -> None:
+        """nftables: drop all mDNS multicast in and out, like AP isolation or a strict firewall."""
+        self._nft(f"{self.role}.nft", "table inet parley_lan {\n"
+                  " chain in { type filter hook input priority 0; ip daddr 224.0.0.251 drop; ip6 daddr ff02::fb drop; }\n"
+                  " chain out { type filter hook output priority 0; ip daddr 224.0.0.251 drop; ip6 daddr ff02::fb drop; }\n"
+                  "}\n")
 
     def drop_mdns_answers(self) -> None:
         """nftables: drop this host's outgoing mDNS responses (DNS header QR bit set) but let
         its queries out, so others answer it while its own announcements never arrive."""
-        table = "table inet parley_quiet {\n" \
-            " chain out { type filter hook output priority 0; udp dport 5353 @th,80,1 1 drop; }\n" \
-            "}\n"
-        rules = self.lab.tmp / f"{self.role}-quiet.nft"
-        rules.write_text(table)
-        self.lab.exec(self.role, "nft", "-f", str(rules))
+        self._nft(f"{self.role}-quiet.nft", "table inet parley_quiet {\n"
+                  " chain out { type filter hook output priority 0; udp dport 5353 @th,80,1 1 drop; }\n"
+                  "}\n")
 
     def add_address(self, ipv4_cidr: str) -> None:
         self.lab.exec(self.role, "ip", "addr", "add", ipv4_cidr, "dev", "eth0")
