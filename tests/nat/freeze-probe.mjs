@@ -20,16 +20,12 @@ function sample(page) {
     const q = v?.getVideoPlaybackQuality();
     const pcs = /** @type {any} */ (window).__e2e?.pcs ?? [];
     let rtp = null;
-    for (const pc of pcs) {
-      const report = await pc.getStats();
-      report.forEach((/** @type {any} */ s) => {
-        if (s.type === "inbound-rtp" && s.kind === "video") rtp = s;
-      });
-    }
     const ssrcs = [];
     for (const pc of pcs) {
       (await pc.getStats()).forEach((/** @type {any} */ s) => {
-        if ((s.type === "inbound-rtp" || s.type === "outbound-rtp") && s.kind === "video") ssrcs.push(`${s.type[0]}${s.ssrc}:${s.framesDecoded ?? s.framesEncoded}`);
+        if (s.kind !== "video" || (s.type !== "inbound-rtp" && s.type !== "outbound-rtp")) return;
+        if (s.type === "inbound-rtp") rtp = s;
+        ssrcs.push(`${s.type[0]}${s.ssrc}:${s.framesDecoded ?? s.framesEncoded}`);
       });
     }
     return {
@@ -140,8 +136,8 @@ for (let run = 1; run <= Number(values.runs); run++) {
     console.log(`run ${run} details B=${JSON.stringify(details[1])}`);
     for (const [name, s] of Object.entries(series)) {
       const last = s.at(-1);
-      const elAt10 = s.find((x) => x.ms >= 20_000);
-      const frozen = last.el === elAt10?.el;
+      const elAt20 = s.find((x) => x.ms >= 20_000);
+      const frozen = last.el === elAt20?.el;
       console.log(`run ${run} ${name}: ${frozen ? "FROZEN" : "ok"} last=${JSON.stringify(last)}`);
       if (process.env.PROBE_VERBOSE) {
         for (const x of s.filter((_, i) => i % 4 === 0)) console.log(`  ${JSON.stringify(x)}`);
