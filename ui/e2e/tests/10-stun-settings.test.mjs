@@ -21,6 +21,11 @@ e2e("settings: STUN starts at the public default, is editable, and comes after w
   await click(a.page, "settings-open");
   await waitVisible(a.page, "settings");
   assert.equal(await byId(a.page, "settings-stun").inputValue(), DEFAULT_STUN, "a first start shows the public default");
+  // A malformed entry is refused with a message naming it (a browser would fail the whole call).
+  await byId(a.page, "settings-stun").fill(`${MY_STUN}, stun:not a host`);
+  await click(a.page, "settings-save");
+  await waitVisible(a.page, "settings-stun-error");
+  assert.match((await byId(a.page, "settings-stun-error").textContent()) ?? "", /stun:not a host/);
   await byId(a.page, "settings-stun").fill(MY_STUN);
   await click(a.page, "settings-save");
   await waitGone(a.page, "settings");

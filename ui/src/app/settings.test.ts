@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callIceServers, DEFAULT_SETTINGS, DEFAULT_STUN, sanitize, userIceServers } from "./settings";
+import { callIceServers, DEFAULT_SETTINGS, DEFAULT_STUN, iceSettingsProblems, isIceUrl, sanitize, userIceServers } from "./settings";
 
 describe("settings", () => {
   it("keeps known fields and drops the rest", () => {
@@ -15,6 +15,33 @@ describe("settings", () => {
       { urls: ["turn:t.example:3478"], username: "u", credential: "p" },
     ]);
     expect(userIceServers({ ...DEFAULT_SETTINGS, stun: "" })).toEqual([]);
+  });
+
+  it("accepts only STUN/TURN URLs a browser takes (one bad entry would fail the whole call)", () => {
+    for (const ok of ["stun:a.example", "stun:a.example:3478", "stuns:a.example:5349", "stun:10.0.0.1:3478", "stun:[::1]:3478"]) {
+      expect(isIceUrl(ok, "stun"), ok).toBe(true);
+    }
+    for (const ok of ["turn:t.example:3478", "turns:t.example:5349?transport=tcp", "turn:[2001:db8::1]?transport=udp"]) {
+      expect(isIceUrl(ok, "turn"), ok).toBe(true);
+    }
+    // What Chromium's RTCPeerConnection throws on, and other junk.
+    for (const bad of ["stun:", "stun:a b", "stun:h:99999", "stun:h:0", "stun:h:", "stun:-h", "stun:h?transport=tcp", "turn:t.example", "http://x", ""]) {
+      expect(isIceUrl(bad, "stun"), bad).toBe(false);
+    }
+    expect(isIceUrl("stun:t.example", "turn")).toBe(false);
+    expect(isIceUrl("turn:t.example:3478?transport=sctp", "turn")).toBe(false);
+    expect(userIceServers({ ...DEFAULT_SETTINGS, stun: "stun:, stun:a b, stun:h:99999, stun:ok.example", turnUrl: "turn:bad host" })).toEqual([
+      { urls: ["stun:ok.example"] },
+    ]);
+  });
+
+  it("names the malformed network settings for the settings form", () => {
+    expect(iceSettingsProblems({ stun: "stun:ok.example, stun:a b,, stun:h:99999", turnUrl: " turn:x:1?transport=tcp " })).toEqual({
+      stun: ["stun:a b", "stun:h:99999"],
+      turn: false,
+    });
+    expect(iceSettingsProblems({ stun: "", turnUrl: "turn:" })).toEqual({ stun: [], turn: true });
+    expect(iceSettingsProblems(DEFAULT_SETTINGS)).toEqual({ stun: [], turn: false });
   });
 
   it("starts with two public STUN servers, which the person may edit or empty", () => {

@@ -101,13 +101,37 @@ export class LocalSettingsStore implements SettingsStore {
   }
 }
 
+/**
+ * Whether `url` is a STUN (RFC 7064) or TURN (RFC 7065) URL of that kind that a browser takes:
+ * `stun:host[:port]`, `turn:host[:port][?transport=udp|tcp]` (and the `s` variants). Browsers
+ * refuse the whole call for one bad entry, so nothing else may reach them.
+ */
+export function isIceUrl(url: string, kind: "stun" | "turn"): boolean {
+  const m = /^(stuns?|turns?):(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?(\?transport=(?:udp|tcp))?$/.exec(url);
+  if (!m) return false;
+  const [, scheme = "", , port, transport] = m;
+  if (!scheme.startsWith(kind) || (kind === "stun" && transport)) return false;
+  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+}
+
+/** The comma-separated STUN list as entries (blank ones dropped). */
+export function stunEntries(list: string): string[] {
+  return list.split(",").map((u) => u.trim()).filter((u) => u !== "");
+}
+
+/** What is wrong with the network settings, for the settings form: bad STUN entries, bad TURN URL. */
+export function iceSettingsProblems(s: Pick<Settings, "stun" | "turnUrl">): { stun: string[]; turn: boolean } {
+  const turn = s.turnUrl.trim();
+  return { stun: stunEntries(s.stun).filter((u) => !isIceUrl(u, "stun")), turn: turn !== "" && !isIceUrl(turn, "turn") };
+}
+
 /** ICE servers from settings, added to the signaling server's own for internet calls. */
 export function userIceServers(s: Settings): RTCIceServer[] {
   const out: RTCIceServer[] = [];
-  const stun = s.stun.split(",").map((u) => u.trim()).filter((u) => /^stuns?:/.test(u));
+  const stun = stunEntries(s.stun).filter((u) => isIceUrl(u, "stun"));
   if (stun.length) out.push({ urls: stun });
   const turn = s.turnUrl.trim();
-  if (/^turns?:/.test(turn)) out.push({ urls: [turn], username: s.turnUser, credential: s.turnPass });
+  if (isIceUrl(turn, "turn")) out.push({ urls: [turn], username: s.turnUser, credential: s.turnPass });
   return out;
 }
 

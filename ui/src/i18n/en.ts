@@ -129,6 +129,8 @@ export const en = {
   "settings.turn": "TURN server",
   "settings.turnUser": "TURN user name",
   "settings.turnPass": "TURN password",
+  "settings.stunInvalid": "Not a STUN server address: {urls}. Write each as stun:host:port, separated by commas.",
+  "settings.turnInvalid": "Not a TURN server address. Write it as turn:host:port (optionally ?transport=tcp).",
   "settings.server": "Signaling server",
   "settings.serverHelp": "Leave empty to use the server this page came from.",
   "settings.saved": "Saved",

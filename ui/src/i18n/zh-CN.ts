@@ -131,6 +131,8 @@ export const zhCN: Record<MessageKey, string> = {
   "settings.turn": "TURN 服务器",
   "settings.turnUser": "TURN 用户名",
   "settings.turnPass": "TURN 密码",
+  "settings.stunInvalid": "不是有效的 STUN 服务器地址：{urls}。请写成 stun:主机:端口，多个用逗号分隔。",
+  "settings.turnInvalid": "不是有效的 TURN 服务器地址。请写成 turn:主机:端口（可加 ?transport=tcp）。",
   "settings.server": "信令服务器",
   "settings.serverHelp": "留空则使用提供此页面的服务器。",
   "settings.saved": "已保存",
