@@ -10,13 +10,13 @@
 // page while WebDriver saw the page painting the call (2026-11-21), so the X screen could not
 // show the remote tile.
 //
-//   sudo tests/app/run-native.sh        (after `make build`; same needs as tests/app/run.sh)
+//   sudo tests/app/run.sh --native        (after `make build`; or `make test-app-native`)
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { AppLab, HOSTS, appBinary, repoRoot } from "./lib/applab.mjs";
+import { AppLab, HOSTS, repoRoot } from "./lib/applab.mjs";
 import { waitFor } from "./lib/webdriver.mjs";
 
 const { chromium } = await import(join(repoRoot, "ui/node_modules/playwright-core/index.mjs"));
@@ -24,7 +24,6 @@ const { CHROMIUM_ARGS } = await import(join(repoRoot, "ui/e2e/lib/browser.mjs"))
 
 const artifacts = join(repoRoot, ".artifacts", "app");
 const NODE_NAME = `Chromium owner ${Math.random().toString(36).slice(2, 6)}`;
-const nodeBinary = process.env.PARLEY_NODE_BIN ?? join(appBinary, "..", "parley-node");
 mkdirSync(artifacts, { recursive: true });
 
 /**
@@ -87,7 +86,7 @@ describe("the desktop app calls Chromium with its native engine", () => {
   after(async () => {
     await browser?.close().catch(() => {});
     await app?.close().catch(() => {});
-    lab.close();
+    await lab.close();
   });
 
   /**
@@ -95,10 +94,7 @@ describe("the desktop app calls Chromium with its native engine", () => {
    * @param {string} name
    */
   function screenshot(name) {
-    const file = join(artifacts, `native-call-${name}.png`);
-    const out = spawnSync("import", ["-window", "root", file], { env: { ...process.env, DISPLAY: lab.display } });
-    if (out.status !== 0) throw new Error(`import: ${out.stderr}`);
-    return file;
+    return lab.screenshot(join(artifacts, `native-call-${name}.png`));
   }
 
   it("calls a Chromium-owned device; both sides see each other's video", async () => {
@@ -109,8 +105,7 @@ describe("the desktop app calls Chromium with its native engine", () => {
       // The point of the test: this webview has no WebRTC, so calls run on the native engine.
       const rtc = await a.cmd("POST", "/execute/sync", { script: "return typeof RTCPeerConnection", args: [] });
       assert.equal(rtc, "undefined", "the app's webview has RTCPeerConnection; the native engine would not be used");
-      const node = lab.spawnIn("node", [nodeBinary, "--name", NODE_NAME, "--data-dir", join(lab.tmp, "node-data"), "--static-dir", join(repoRoot, "ui", "dist")], "node", { stdin: true });
-      const listening = await node.lines.waitJson("parley-node listening", (e) => e.event === "listening");
+      const { listening } = await lab.startNode(NODE_NAME, ["--static-dir", join(repoRoot, "ui", "dist")]);
       // Chromium lives on the node host: a wrapper runs it inside that namespace, so the pipe
       // Playwright talks over is inherited unchanged.
       const wrapper = join(lab.tmp, "chromium-in-node-ns");
