@@ -5,7 +5,7 @@
 // provides Xvfb and the session bus. The app is driven over WebDriver (tauri-driver).
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,9 +98,23 @@ describe("parley:// deep links in the desktop app", () => {
     await waitFor("the home screen", async () => (await app?.all("home"))?.length, 60_000);
   });
 
+  /** Pids of processes started with this test's cache dir: the app and its WebKit children. */
+  const processesOfThisApp = () =>
+    readdirSync("/proc").filter((pid) => {
+      try {
+        return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(`XDG_CACHE_HOME=${xdg.XDG_CACHE_HOME}`);
+      } catch {
+        return false; // gone meanwhile, or not ours to read
+      }
+    });
+
   after(async () => {
     await app?.close().catch(() => {});
     driverProcess?.kill("SIGTERM");
+    // WebKit keeps writing its shader cache into the home until its processes are gone.
+    const gone = await waitFor("the app's processes to exit", () => processesOfThisApp().length === 0, 10_000).then(() => true, () => false);
+    if (!gone) for (const pid of processesOfThisApp()) process.kill(Number(pid), "SIGKILL");
+    await waitFor("the app's processes to be killed", () => processesOfThisApp().length === 0, 5_000).catch(() => {});
     rmSync(home, { recursive: true, force: true });
   });
 
