@@ -163,8 +163,8 @@ fn media_options(ice: &[IceServer]) -> MediaOptions {
                 opts.stun_server
                     .get_or_insert_with(|| format!("stun://{rest}"));
             } else if let Some(rest) = url.strip_prefix("turn:") {
-                let user = server.username.as_deref().unwrap_or_default();
-                let pass = server.credential.as_deref().unwrap_or_default();
+                let user = escape_userinfo(server.username.as_deref().unwrap_or_default());
+                let pass = escape_userinfo(server.credential.as_deref().unwrap_or_default());
                 let host = rest.split('?').next().unwrap_or(rest);
                 opts.turn_servers
                     .push(format!("turn://{user}:{pass}@{host}"));
@@ -172,6 +172,21 @@ fn media_options(ice: &[IceServer]) -> MediaOptions {
         }
     }
     opts
+}
+
+/// Percent-encodes all but unreserved characters: webrtcbin splits the URI's user info at its
+/// first `:` and then unescapes both halves, and TURN REST credentials (ours are
+/// `expiry:peerId` with a base64 password) hold `:`, `/`, `+` and `=`.
+fn escape_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn event_json(ev: PeerEvent) -> Value {
@@ -560,6 +575,21 @@ mod tests {
         assert_eq!(
             opts.turn_servers,
             vec!["turn://u:p@turn.example.org:3478".to_string()]
+        );
+    }
+
+    #[test]
+    fn turn_rest_credentials_are_escaped_in_the_webrtcbin_uri() {
+        // As the signaling server's `welcome` hands them out: `expiry:peerId`, base64 password.
+        let ice: Vec<IceServer> = serde_json::from_value(json!([{
+            "urls": "turn:turn.example.org:3478",
+            "username": "1700000000:peer-1",
+            "credential": "a/b+c9=="
+        }]))
+        .unwrap_or_default();
+        assert_eq!(
+            media_options(&ice).turn_servers,
+            vec!["turn://1700000000%3Apeer-1:a%2Fb%2Bc9%3D%3D@turn.example.org:3478".to_string()]
         );
     }
 }
