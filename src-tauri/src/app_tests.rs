@@ -14,12 +14,13 @@ use tauri::{App, Listener, Manager, WebviewWindow};
 use crate::commands::{MEDIA_ENGINE_CHANGED, SETTINGS_CHANGED};
 use crate::{Options, build};
 
-struct TestApp {
-    app: App<MockRuntime>,
-    window: WebviewWindow<MockRuntime>,
+/// The app on the mock runtime and its main window (transport_tests.rs drives it too).
+pub(crate) struct TestApp {
+    pub(crate) app: App<MockRuntime>,
+    pub(crate) window: WebviewWindow<MockRuntime>,
 }
 
-fn start(settings_file: &Path) -> TestApp {
+pub(crate) fn start(settings_file: &Path) -> TestApp {
     let options = Options {
         settings_file: settings_file.to_owned(),
         mock_media: false,
@@ -39,7 +40,8 @@ fn start(settings_file: &Path) -> TestApp {
 }
 
 impl TestApp {
-    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+    /// Calls `cmd` through the IPC as the UI would: its JSON answer, or its JSON error.
+    pub(crate) fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
         let request = InvokeRequest {
             cmd: cmd.into(),
             callback: CallbackFn(0),

@@ -9,58 +9,24 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use parley_protocol::DeviceInfo;
 use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, Channel, InvokeBody, InvokeResponseBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
-use tauri::{App, Manager, WebviewWindow};
+use tauri::Manager;
+use tauri::ipc::{Channel, InvokeResponseBody};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{MAX_FRAME_BYTES, Transports, transport_open};
-use crate::{Options, build};
+use crate::app_tests::{TestApp, start as start_app};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-struct TestApp {
-    app: App<MockRuntime>,
-    window: WebviewWindow<MockRuntime>,
-    _dir: tempfile::TempDir,
-}
-
-fn start() -> TestApp {
+/// The app with its settings in a temporary directory, kept while the app runs.
+fn start() -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let options = Options {
-        settings_file: dir.path().join("settings.json"),
-        mock_media: false,
-        node: None,
-    };
-    let mut app = build(mock_builder(), options)
-        .build(tauri::generate_context!())
-        .unwrap();
-    #[allow(deprecated)]
-    app.run_iteration(|_, _| {});
-    let window = app.get_webview_window("main").unwrap();
-    TestApp {
-        app,
-        window,
-        _dir: dir,
-    }
+    let app = start_app(&dir.path().join("settings.json"));
+    (app, dir)
 }
 
 impl TestApp {
-    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        let request = InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        get_ipc_response(&self.window, request).map(|body| body.deserialize::<Value>().unwrap())
-    }
-
     /// Opens a connection through the command, with a channel whose messages the test reads
     /// as the UI would receive them (JSON).
     fn open(&self, url: &str) -> (u32, Events) {
@@ -80,6 +46,15 @@ impl TestApp {
         )
         .unwrap();
         (id, Events(rx))
+    }
+
+    /// Sends `frame` on connection `id` through the `transport_send` command.
+    fn send_frame(&self, id: u32, frame: &Value) {
+        self.invoke(
+            "transport_send",
+            json!({ "id": id, "text": frame.to_string() }),
+        )
+        .unwrap();
     }
 
     fn transports(&self) -> Arc<Transports> {
@@ -179,19 +154,13 @@ const CHROMIUM_HOST: &str = "candidate:2384453283 1 udp 2122260223 3f1c6a47-9c2e
 
 #[test]
 fn a_call_to_a_lan_device_goes_through_the_bridge_with_local_candidates_rewritten() {
-    let app = start();
+    let (app, _dir) = start();
     let (port, _stop) = device_server();
     let mut owner_ws = tauri::async_runtime::block_on(owner(port));
 
     let (id, events) = app.open(&format!("ws://127.0.0.1:{port}/ws"));
     events.next("open", None);
-    let send = |frame: Value| {
-        app.invoke(
-            "transport_send",
-            json!({ "id": id, "text": frame.to_string() }),
-        )
-        .unwrap();
-    };
+    let send = |frame: Value| app.send_frame(id, &frame);
     send(json!({"type": "hello", "version": 1}));
     let welcome = events.next("text", Some("welcome"));
     assert_eq!(welcome["owner"], json!(false));
@@ -249,7 +218,7 @@ fn a_call_to_a_lan_device_goes_through_the_bridge_with_local_candidates_rewritte
 
 #[test]
 fn an_unreachable_server_and_a_server_going_away_are_reported_as_closed() {
-    let app = start();
+    let (app, _dir) = start();
     let free_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -285,7 +254,7 @@ fn an_unreachable_server_and_a_server_going_away_are_reported_as_closed() {
 
 #[test]
 fn only_websocket_urls_and_bounded_frames_are_accepted_through_the_ipc() {
-    let app = start();
+    let (app, _dir) = start();
     for url in [
         "http://127.0.0.1:1/ws",
         "file:///etc/passwd",
@@ -314,7 +283,7 @@ fn only_websocket_urls_and_bounded_frames_are_accepted_through_the_ipc() {
 
 #[test]
 fn a_reloaded_page_and_quitting_close_every_connection() {
-    let app = start();
+    let (app, _dir) = start();
     let (port, _stop) = device_server();
     let url = format!("ws://127.0.0.1:{port}/ws");
     let (_, first) = app.open(&url);
@@ -335,17 +304,11 @@ fn a_reloaded_page_and_quitting_close_every_connection() {
 
 #[test]
 fn a_room_server_on_the_lan_relays_other_people_s_candidates_untouched() {
-    let app = start();
+    let (app, _dir) = start();
     let (port, _stop) = server(parley_signal::ServerConfig::public());
     let (id, events) = app.open(&format!("ws://127.0.0.1:{port}/ws"));
     events.next("open", None);
-    let send = |frame: Value| {
-        app.invoke(
-            "transport_send",
-            json!({ "id": id, "text": frame.to_string() }),
-        )
-        .unwrap();
-    };
+    let send = |frame: Value| app.send_frame(id, &frame);
     send(json!({"type": "hello", "version": 1}));
     let me = events.next("text", Some("welcome"))["peerId"].clone();
     send(json!({"type": "create"}));
