@@ -132,8 +132,8 @@ fn hook_plugin<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
     use tauri_plugin_deep_link::DeepLinkExt;
     tauri::plugin::Builder::new("parley-deep-link")
         .setup(|app, _api| {
-            // Plugins start before the app's own setup hook, and a launch link arrives now.
-            app.manage(PendingJoinLink::default());
+            // A launch link arrives now, before the app's own setup hook; `PendingJoinLink` is
+            // managed by `crate::build` on the builder, so it is already there.
             let deep_link = app.deep_link();
             let handle = app.clone();
             deep_link.on_open_url(move |event| {

@@ -65,6 +65,9 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
     let settings_file = options.settings_file.clone();
     let node = options.node.clone();
     builder
+        // On the builder rather than in `setup`: the deep-link plugin's setup, which runs
+        // first, already stores a launch link in it.
+        .manage(deep_link::PendingJoinLink::default())
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(webview_plugin(options.mock_media))
         .on_page_load(|webview, payload| {
@@ -117,7 +120,6 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
         ])
         .setup(move |app| {
             commands::manage_state(app.handle(), settings_file);
-            app.manage(deep_link::PendingJoinLink::default());
             app.manage(Arc::new(transport_bridge::Transports::default()));
             #[cfg(target_os = "linux")]
             app.manage(native_engine::NativeEngines::default());
