@@ -297,6 +297,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn introductions_are_refused_while_not_discoverable() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let options = NodeOptions {
+            port: 0,
+            mdns_port: 0,
+            loopback_only: true,
+        };
+        // Started, but `apply` never ran: no discovery, as when "discoverable" is off.
+        let node = DeviceNode::start(&Settings::default(), options)
+            .await
+            .unwrap();
+        let body = serde_json::json!({ "id": "b".repeat(32), "port": 7878 }).to_string();
+        let request = format!(
+            "POST /introduce HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let port = node.owner_session().port;
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert_eq!(answer.split(' ').nth(1), Some("422"), "{answer}");
+        assert!(
+            answer.ends_with("this device is not discoverable"),
+            "{answer}"
+        );
+        node.shutdown().await;
+    }
+
+    #[tokio::test]
     async fn a_free_port_is_used_as_asked() {
         let probe = bind(0).await.unwrap();
         let port = probe.local_addr().unwrap().port();

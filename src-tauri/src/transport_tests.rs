@@ -334,3 +334,50 @@ fn a_room_server_on_the_lan_relays_other_people_s_candidates_untouched() {
         "not the server's address to give"
     );
 }
+
+/// A WebSocket server on loopback that sends `frames` to whoever connects, then waits for
+/// them to go.
+fn scripted_server(frames: Vec<Message>) -> u16 {
+    tauri::async_runtime::block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tauri::async_runtime::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            for frame in frames {
+                if ws.send(frame).await.is_err() {
+                    return;
+                }
+            }
+            while let Some(Ok(_)) = ws.next().await {}
+        });
+        port
+    })
+}
+
+#[test]
+fn a_hostile_server_s_binary_frames_are_ignored_and_an_oversized_frame_ends_the_connection() {
+    let (app, _dir) = start();
+    let port = scripted_server(vec![
+        Message::binary(vec![0xff; 16]),
+        Message::text(r#"{"type":"pong"}"#),
+        Message::text("x".repeat(MAX_FRAME_BYTES + 1)),
+        Message::text(r#"{"type":"after"}"#),
+    ]);
+    let (_, events) = app.open(&format!("ws://127.0.0.1:{port}/ws"));
+    let next = || events.0.recv_timeout(WAIT).unwrap();
+    assert_eq!(next(), json!({"kind": "open"}));
+    assert_eq!(
+        next(),
+        json!({"kind": "text", "text": r#"{"type":"pong"}"#})
+    );
+    let closed = next();
+    assert_eq!(closed["kind"], json!("closed"), "{closed}");
+    assert!(
+        closed["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("connection lost"),
+        "{closed}"
+    );
+}
