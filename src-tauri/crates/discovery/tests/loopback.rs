@@ -12,7 +12,7 @@ use parley_discovery::{
     PeerEvent, PeerSource, RemoveReason, new_device_id,
 };
 use parley_protocol::{DeviceInfo, PROTOCOL_VERSION};
-use parley_signal::ServerConfig;
+use parley_signal::{ServerConfig, ServerHandle};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{broadcast, oneshot};
 
@@ -42,6 +42,12 @@ async fn private_mdns_port() -> u16 {
 /// A device's real signaling server (device mode) on loopback. Dropping the returned sender
 /// shuts it down and closes its port, as a crashed device's server would disappear.
 async fn device_server(info: &DeviceInfo) -> (SocketAddr, oneshot::Sender<()>) {
+    let (handle, stop) = device_server_handle(info).await;
+    (handle.local_addr(), stop)
+}
+
+/// [`device_server`], with the handle (to take its introductions).
+async fn device_server_handle(info: &DeviceInfo) -> (ServerHandle, oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let config = ServerConfig::device("owner-token", info.clone());
@@ -49,7 +55,7 @@ async fn device_server(info: &DeviceInfo) -> (SocketAddr, oneshot::Sender<()>) {
         let _ = stopped.await;
     })
     .unwrap();
-    (handle.local_addr(), stop)
+    (handle, stop)
 }
 
 struct Device {
@@ -63,22 +69,36 @@ struct Device {
 async fn device(name: &str, version: u32, mdns_port: u16) -> Device {
     let info = info(name, version);
     let (addr, server) = device_server(&info).await;
-    let mut config = DiscoveryConfig::new(info.clone(), addr.port());
-    config.mdns_port = mdns_port;
-    config.interfaces = Interfaces::LoopbackOnly;
-    config.liveness = LivenessConfig {
+    let liveness = LivenessConfig {
         period: Duration::from_millis(300),
         timeout: Duration::from_millis(300),
         misses: 2,
     };
-    let discovery = Arc::new(Discovery::start(config).unwrap());
-    let events = discovery.subscribe();
-    Device {
-        info,
-        discovery,
-        events,
-        server,
-        addr,
+    Device::start(info, addr, server, mdns_port, liveness)
+}
+
+impl Device {
+    /// Starts discovery (loopback only, on `mdns_port`) for the device whose server is at `addr`.
+    fn start(
+        info: DeviceInfo,
+        addr: SocketAddr,
+        server: oneshot::Sender<()>,
+        mdns_port: u16,
+        liveness: LivenessConfig,
+    ) -> Self {
+        let mut config = DiscoveryConfig::new(info.clone(), addr.port());
+        config.mdns_port = mdns_port;
+        config.interfaces = Interfaces::LoopbackOnly;
+        config.liveness = liveness;
+        let discovery = Arc::new(Discovery::start(config).unwrap());
+        let events = discovery.subscribe();
+        Device {
+            info,
+            discovery,
+            events,
+            server,
+            addr,
+        }
     }
 }
 
@@ -304,20 +324,16 @@ async fn manual_add_explains_what_went_wrong() {
 /// A device whose server passes `POST /introduce` to its discovery, as `parley-node` does.
 async fn device_taking_introductions(name: &str, mdns_port: u16) -> Device {
     let info = info(name, PROTOCOL_VERSION);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (server, stopped) = oneshot::channel::<()>();
-    let config = ServerConfig::device("owner-token", info.clone());
-    let (handle, _task) = parley_signal::spawn(listener, config, async move {
-        let _ = stopped.await;
-    })
-    .unwrap();
-    let addr = handle.local_addr();
-    let mut config = DiscoveryConfig::new(info.clone(), addr.port());
-    config.mdns_port = mdns_port;
-    config.interfaces = Interfaces::LoopbackOnly;
-    let discovery = Arc::new(Discovery::start(config).unwrap());
+    let (handle, server) = device_server_handle(&info).await;
+    let device = Device::start(
+        info,
+        handle.local_addr(),
+        server,
+        mdns_port,
+        LivenessConfig::default(),
+    );
     let mut requests = handle.accept_introductions(4);
-    let verifier = discovery.clone();
+    let verifier = device.discovery.clone();
     tokio::spawn(async move {
         while let Some(request) = requests.recv().await {
             let verdict = verifier
@@ -328,14 +344,7 @@ async fn device_taking_introductions(name: &str, mdns_port: u16) -> Device {
             let _ = request.reply.send(verdict);
         }
     });
-    let events = discovery.subscribe();
-    Device {
-        info,
-        discovery,
-        events,
-        server,
-        addr,
-    }
+    device
 }
 
 /// `POST /introduce` to `addr` claiming `id` and `port`: status and body of the answer.
