@@ -123,6 +123,21 @@ async fn next_matching(
     found.unwrap_or_else(|_| panic!("no {what} within {WAIT:?}"))
 }
 
+/// Waits for the next removal and checks that liveness, not a goodbye, caused it.
+async fn removed_as_unreachable(events: &mut broadcast::Receiver<PeerEvent>, what: &str) {
+    let gone = next_matching(events, what, |e| matches!(e, PeerEvent::Removed { .. })).await;
+    assert!(
+        matches!(
+            gone,
+            PeerEvent::Removed {
+                reason: RemoveReason::Unreachable,
+                ..
+            }
+        ),
+        "{what}: {gone:?}"
+    );
+}
+
 fn added(id: &str) -> impl Fn(&PeerEvent) -> bool + '_ {
     move |e| matches!(e, PeerEvent::Added { peer } if peer.id == id)
 }
@@ -283,17 +298,7 @@ async fn a_device_added_by_address_is_listed_and_kept_alive_like_the_rest() {
     assert_eq!(a.discovery.peers().await.len(), 1);
 
     drop(far_server);
-    let gone = next_matching(&mut a.events, "far removed", |e| {
-        matches!(e, PeerEvent::Removed { .. })
-    })
-    .await;
-    assert!(matches!(
-        gone,
-        PeerEvent::Removed {
-            reason: RemoveReason::Unreachable,
-            ..
-        }
-    ));
+    removed_as_unreachable(&mut a.events, "far removed").await;
     a.discovery.shutdown().await;
 }
 
@@ -403,16 +408,6 @@ async fn an_introduced_device_is_listed_at_once_and_forged_introductions_are_ref
 
     // Liveness covers it like any other peer.
     drop(newcomer_server);
-    let gone = next_matching(&mut a.events, "newcomer removed", |e| {
-        matches!(e, PeerEvent::Removed { .. })
-    })
-    .await;
-    assert!(matches!(
-        gone,
-        PeerEvent::Removed {
-            reason: RemoveReason::Unreachable,
-            ..
-        }
-    ));
+    removed_as_unreachable(&mut a.events, "newcomer removed").await;
     a.discovery.shutdown().await;
 }
