@@ -40,8 +40,9 @@ bundle: deps ui ## release .deb of the app (under target/release/bundle/deb)
 fmt: ## format Rust and UI sources
 	$(CARGO) fmt --all
 
-protocol-ts: ## regenerate ui/src/protocol/generated.ts from the Rust protocol crate
+protocol-ts: ## regenerate ui/src/protocol/{generated,app-ipc}.ts from the Rust types
 	PARLEY_UPDATE_TS=1 $(CARGO) test -q -p parley-protocol --test ts_bindings
+	PARLEY_UPDATE_TS=1 $(CARGO) test -q -p parley --lib ipc_types
 
 lint: ui ## formatting, clippy -D warnings, protocol drift, UI type checks
 	$(CARGO) fmt --all -- --check

@@ -42,11 +42,19 @@ for i in $(seq 1 "$runs"); do
     sleep 0.025
   done
   loaded=$(date +%s%N)
+  # The same probe reports the page's first contentful paint (Paint Timing API).
+  painted=""
+  for _ in $(seq 1 400); do
+    grep -q "first contentful paint" "$work/log" && { painted=$(date +%s%N); break; }
+    sleep 0.025
+  done
   sleep 5  # idle: let start-up work settle before reading memory
   rss=$(memory_kib "$pid" status VmRSS:)
   pss=$(memory_kib "$pid" smaps_rollup Pss:)
   procs=$(( 1 + $(descendants "$pid" | wc -l) ))
-  echo "run $i: start to page loaded $(( (loaded - start) / 1000000 )) ms;" \
+  paint_ms="none reported"
+  [ -n "$painted" ] && paint_ms="$(( (painted - start) / 1000000 )) ms"
+  echo "run $i: start to page loaded $(( (loaded - start) / 1000000 )) ms, to first paint $paint_ms;" \
     "idle memory of $procs processes: RSS sum ${rss} KiB, PSS sum ${pss} KiB"
   kill -TERM "$pid"; wait "$pid" || true
 done

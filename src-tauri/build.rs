@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "save_settings",
     "device_info",
     "report_webview_features",
+    "report_first_paint",
     "request_attention",
     "owner_session",
     "list_peers",

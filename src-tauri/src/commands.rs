@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use ts_rs::TS;
 
 use crate::settings::Settings;
 use crate::settings_store::{self, SettingsError};
@@ -52,8 +53,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// This device as the UI shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "AppDeviceInfo")]
 pub struct DeviceInfo {
     /// Stable device id (also in the mDNS TXT record).
     pub device_id: String,
@@ -74,7 +76,7 @@ pub struct DeviceInfo {
 }
 
 /// An error as the UI receives it: a stable code to branch on and a message to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
 #[error("{message}")]
 pub struct CommandError {
     /// `invalid-setting`, `storage`, `node-unavailable` or `add-peer-failed`.
@@ -83,6 +85,7 @@ pub struct CommandError {
     pub message: String,
     /// The offending field's JSON key, for `invalid-setting`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub field: Option<&'static str>,
 }
 
@@ -158,6 +161,13 @@ pub fn report_webview_features<R: Runtime>(
     if let Err(error) = app.emit(MEDIA_ENGINE_CHANGED, &info) {
         tracing::warn!(%error, "could not announce the media engine");
     }
+}
+
+/// Called by the page's feature probe on its first contentful paint; only logged, for the
+/// start-up benchmark (scripts/bench-app.sh reads the log line's time).
+#[tauri::command]
+pub fn report_first_paint(since_navigation_ms: f64) {
+    tracing::info!(since_navigation_ms, "first contentful paint");
 }
 
 fn build_device_info<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> DeviceInfo {

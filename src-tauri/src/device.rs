@@ -17,6 +17,7 @@ use tauri::{AppHandle, Emitter, Runtime};
 use tokio::net::TcpListener;
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
+use ts_rs::TS;
 
 use crate::settings::Settings;
 
@@ -67,7 +68,7 @@ pub enum NodeError {
 }
 
 /// What the local UI needs to connect to its own server as the owner.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnerSession {
     /// WebSocket URL of this device's server, on loopback.
@@ -214,6 +215,19 @@ pub fn device_info(settings: &Settings) -> DeviceInfo {
     }
 }
 
+/// A `peer-event` of the app's own, besides discovery's: the UI fell behind and should re-read
+/// `list_peers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "event", rename_all = "lowercase")]
+pub enum PeerListEvent {
+    /// Events were dropped because the UI did not keep up.
+    Resync {
+        /// How many.
+        #[ts(type = "number")]
+        missed: u64,
+    },
+}
+
 fn forward_events<R: Runtime>(
     app: AppHandle<R>,
     mut events: broadcast::Receiver<parley_discovery::PeerEvent>,
@@ -228,10 +242,7 @@ fn forward_events<R: Runtime>(
                 }
                 // The UI re-reads the list with `list_peers` when told it fell behind.
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    let _ = app.emit(
-                        PEER_EVENT,
-                        serde_json::json!({"event": "resync", "missed": missed}),
-                    );
+                    let _ = app.emit(PEER_EVENT, PeerListEvent::Resync { missed });
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             }

@@ -9,6 +9,7 @@ pub mod deep_link;
 mod desktop;
 pub mod device;
 pub mod device_commands;
+pub mod ipc_types;
 pub mod local_candidates;
 #[cfg(target_os = "linux")]
 pub mod native_engine;
@@ -81,6 +82,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri:
             commands::save_settings,
             commands::device_info,
             commands::report_webview_features,
+            commands::report_first_paint,
             commands::request_attention,
             device_commands::owner_session,
             device_commands::list_peers,

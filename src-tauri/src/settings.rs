@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use ts_rs::TS;
 
 /// Version of the on-disk layout; bump when a field changes meaning, not when one is added.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -24,7 +25,7 @@ pub const DEFAULT_STUN_SERVERS: [&str; 2] = [
 ];
 
 /// Everything the user can choose, as stored in `settings.json` (camelCase keys).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     /// Stable random id of this device, advertised over mDNS; never changes once stored.
@@ -53,7 +54,7 @@ pub struct Settings {
 }
 
 /// One TURN relay with long-term credentials, as `RTCIceServer` takes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TurnServer {
     /// `turn:` or `turns:` URLs of the relay.

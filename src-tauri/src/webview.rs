@@ -4,9 +4,10 @@
 //! WebKitGTK has none), so a script injected before the UI loads reports it back here.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Browser media features found in the app's webview.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct WebviewFeatures {
     /// `window.RTCPeerConnection` is a constructor.
@@ -16,7 +17,7 @@ pub struct WebviewFeatures {
 }
 
 /// Which engine carries a call's media in this app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum MediaEngine {
     /// The page has not reported its features yet.
@@ -48,7 +49,17 @@ pub const FEATURE_PROBE_SCRIPT: &str = r#"
   };
   Object.defineProperty(window, "__PARLEY_WEBVIEW__", { value: Object.freeze(features) });
   const ipc = window.__TAURI_INTERNALS__;
-  if (ipc) ipc.invoke("report_webview_features", { features }).catch(() => {});
+  if (!ipc) return;
+  ipc.invoke("report_webview_features", { features }).catch(() => {});
+  // First contentful paint, for the start-up benchmark (scripts/bench-app.sh).
+  if (typeof PerformanceObserver !== "function") return;
+  const observer = new PerformanceObserver((list) => {
+    const paint = list.getEntries().find((entry) => entry.name === "first-contentful-paint");
+    if (!paint) return;
+    observer.disconnect();
+    ipc.invoke("report_first_paint", { sinceNavigationMs: paint.startTime }).catch(() => {});
+  });
+  try { observer.observe({ type: "paint", buffered: true }); } catch (_) { /* no Paint Timing */ }
 })();
 "#;
 

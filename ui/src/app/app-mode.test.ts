@@ -25,7 +25,10 @@ const peer = (over: Partial<Peer> = {}): Peer => ({
   port: 7878,
   version: 1,
   compatible: true,
+  app: "0.1.0",
+  os: "linux",
   source: "mdns",
+  lastSeenMs: 1_790_000_000_000,
   ...over,
 });
 
@@ -131,7 +134,7 @@ describe("the device list in the app", () => {
     expect(shown.map((d) => d.name)).toEqual(["Kitchen laptop"]);
 
     listed = [other];
-    emit("peer-event", { event: "resync" } satisfies PeerEvent);
+    emit("peer-event", { event: "resync", missed: 3 } satisfies PeerEvent);
     await vi.waitFor(() => expect(shown.map((d) => d.name)).toEqual(["Attic"]));
     expect(calls.filter(([c]) => c === "list_peers").length).toBe(2);
   });
@@ -139,8 +142,8 @@ describe("the device list in the app", () => {
   it("keeps its own order of events in a pure list", () => {
     const list = new PeerList();
     expect(list.replace([peer()]).length).toBe(1);
-    expect(list.apply({ event: "resync" })).toBeNull();
-    expect(list.apply({ event: "removed", peer: peer() })).toEqual([]);
+    expect(list.apply({ event: "resync", missed: 1 })).toBeNull();
+    expect(list.apply({ event: "removed", peer: peer(), reason: "unreachable" })).toEqual([]);
   });
 });
 

@@ -4,43 +4,17 @@
  * backend discovers, and keeps settings in the app's store. See docs/app-ipc.md.
  */
 import type { DeviceInfo } from "../protocol/generated";
+import type { AppDeviceInfo, OwnerSession, Peer, PeerListEvent, PeerEvent as DiscoveryEvent, Settings as BackendSettings } from "../protocol/app-ipc";
 import { appIpc, type AppIpc } from "../engine/ipc";
 import { TauriTransport } from "../engine/tauri-transport";
 import { t } from "../i18n/index.svelte";
 import type { KnownDevice, TransportFactory } from "./controller.svelte";
 import { LocalSettingsStore, type Settings, type SettingsStore } from "./settings";
 
-/** Settings as the backend keeps them (docs/app-ipc.md). */
-export interface BackendSettings {
-  deviceId: string;
-  displayName: string;
-  language: string | null;
-  camera: string | null;
-  microphone: string | null;
-  speaker: string | null;
-  discoverable: boolean;
-  stunServers: string[];
-  turnServers: { urls: string[]; username: string; credential: string }[];
-  serverUrl: string | null;
-  autoAnswer: boolean;
-}
+export type { BackendSettings, Peer };
 
-/** A device the backend found (mDNS) or was given by address. */
-export interface Peer {
-  id: string;
-  name: string;
-  addresses: string[];
-  port: number;
-  version: number | null;
-  compatible: boolean;
-  source: "mdns" | "manual" | "introduced";
-}
-
-/** The backend's `peer-event` payload. */
-export type PeerEvent =
-  | { event: "added" | "updated"; peer: Peer }
-  | { event: "removed"; peer: Peer; reason?: string }
-  | { event: "resync" };
+/** The backend's `peer-event` payload: discovery's changes, or the app's own `resync`. */
+export type PeerEvent = DiscoveryEvent | PeerListEvent;
 
 /** What the controller asks of the app. */
 export interface AppHooks {
@@ -211,7 +185,7 @@ export async function appOptions(
   try {
     [settings, owner] = await Promise.all([
       ipc.invoke<BackendSettings>("get_settings"),
-      ipc.invoke<{ url: string; token: string }>("owner_session"),
+      ipc.invoke<OwnerSession>("owner_session"),
     ]);
   } catch (err) {
     console.warn("parley: the app's device node is unavailable", err);
@@ -230,7 +204,7 @@ function appHooks(ipc: AppIpc, owner: { url: string; token: string }, deviceId: 
     deviceId,
     async deviceInfo() {
       try {
-        const info = await ipc.invoke<{ deviceId: string; displayName: string; platform: string; appVersion: string; protocolVersion: number }>("device_info");
+        const info = await ipc.invoke<AppDeviceInfo>("device_info");
         return { id: info.deviceId, name: info.displayName, version: info.protocolVersion, app: info.appVersion, os: info.platform };
       } catch {
         return null;

@@ -5,10 +5,11 @@
  */
 import { DEFAULT_BACKOFF, type BackoffOptions } from "./backoff";
 import type { AppIpc } from "./ipc";
+import type { TransportEvent } from "../protocol/app-ipc";
 import { WebSocketTransport } from "./websocket-transport";
 
 /** What the backend reports on a connection's channel. */
-export type BridgeEvent = { kind: "open" } | { kind: "text"; text: string } | { kind: "closed"; reason: string };
+export type BridgeEvent = TransportEvent;
 
 const CONNECTING = 0;
 const OPEN = 1;

@@ -4,9 +4,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use parley_protocol::{DeviceInfo, PROTOCOL_VERSION};
 use serde::Serialize;
+use ts_rs::TS;
 
 /// How a peer got into the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum PeerSource {
     /// Found by mDNS browsing.
@@ -20,7 +21,7 @@ pub enum PeerSource {
 }
 
 /// Another Parley device this device can reach.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Peer {
     /// Stable device id (TXT `id`, or `GET /device`).
@@ -43,6 +44,7 @@ pub struct Peer {
     /// How it was found.
     pub source: PeerSource,
     /// When it last answered (mDNS record or `/healthz`), in milliseconds since the Unix epoch.
+    #[ts(type = "number")]
     pub last_seen_ms: u64,
 }
 
@@ -74,7 +76,7 @@ impl Peer {
 }
 
 /// Why a peer left the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum RemoveReason {
     /// It said goodbye over mDNS (or its records expired).
@@ -87,7 +89,7 @@ pub enum RemoveReason {
 ///
 /// Serialized as one JSON object tagged by `event`, e.g.
 /// `{"event":"added","peer":{"id":"…","name":"…",…}}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "event", rename_all = "lowercase")]
 pub enum PeerEvent {
     /// A device appeared.
