@@ -122,7 +122,7 @@ export const en = {
   "settings.camera": "Camera",
   "settings.mic": "Microphone",
   "settings.speaker": "Speaker",
-  "settings.speakerUnsupported": "This browser cannot choose the speaker.",
+  "settings.speakerUnsupported": "Choosing a speaker is not supported here: calls play on the system's default output.",
   "settings.network": "Network",
   "settings.stun": "STUN servers",
   "settings.stunHelp": "Comma-separated, for room calls; a server's own STUN/TURN come first. Empty: none. Calls to nearby devices use none.",

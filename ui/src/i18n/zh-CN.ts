@@ -124,7 +124,7 @@ export const zhCN: Record<MessageKey, string> = {
   "settings.camera": "摄像头",
   "settings.mic": "麦克风",
   "settings.speaker": "扬声器",
-  "settings.speakerUnsupported": "此浏览器不能选择扬声器。",
+  "settings.speakerUnsupported": "此处不支持选择扬声器，通话声音从系统默认输出设备播放。",
   "settings.network": "网络",
   "settings.stun": "STUN 服务器",
   "settings.stunHelp": "用逗号分隔，用于房间通话；服务器自带的 STUN/TURN 优先。留空则不用。呼叫附近设备时不用。",
