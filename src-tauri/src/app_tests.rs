@@ -54,7 +54,7 @@ impl TestApp {
         get_ipc_response(&self.window, request).map(|body| body.deserialize::<Value>().unwrap())
     }
 
-    fn settings(&self) -> Value {
+    pub(crate) fn settings(&self) -> Value {
         self.invoke("get_settings", json!({})).unwrap()
     }
 }
@@ -258,7 +258,7 @@ fn http_get(port: u16, path: &str) -> std::io::Result<String> {
         .unwrap_or_default())
 }
 
-fn private_mdns_port() -> u16 {
+pub(crate) fn private_mdns_port() -> u16 {
     // A private mDNS port on loopback keeps a test off the real LAN and other tests.
     std::net::UdpSocket::bind("127.0.0.1:0")
         .and_then(|s| s.local_addr())
@@ -266,7 +266,7 @@ fn private_mdns_port() -> u16 {
         .port()
 }
 
-fn start_with_node(settings_file: &Path, mdns_port: u16) -> TestApp {
+pub(crate) fn start_with_node(settings_file: &Path, mdns_port: u16) -> TestApp {
     let options = Options {
         settings_file: settings_file.to_owned(),
         mock_media: false,

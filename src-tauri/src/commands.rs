@@ -121,9 +121,14 @@ pub fn save_settings<R: Runtime>(
     settings: Settings,
 ) -> Result<Settings, CommandError> {
     let mut new = settings;
-    new.device_id = state.settings().device_id;
-    settings_store::save(&app, &state.settings_file, &new)?;
-    *lock(&state.settings) = new.clone();
+    {
+        // Held across the write, so a device added meanwhile is not lost.
+        let mut current = lock(&state.settings);
+        new.device_id.clone_from(&current.device_id);
+        new.added_devices.clone_from(&current.added_devices);
+        settings_store::save(&app, &state.settings_file, &new)?;
+        *current = new.clone();
+    }
     if let Some(node) = app
         .try_state::<crate::device_commands::NodeState>()
         .and_then(|s| s.node())
@@ -140,6 +145,28 @@ pub fn save_settings<R: Runtime>(
         tracing::warn!(%error, "could not announce new settings");
     }
     Ok(new)
+}
+
+/// Stores a device just added by `address`, so the next start lists it again. A failure to
+/// write is logged: the device is listed now either way.
+pub fn remember_added_device<R: Runtime>(app: &AppHandle<R>, address: &str) {
+    let state = app.state::<AppState>();
+    let settings = {
+        let mut current = lock(&state.settings);
+        let mut settings = current.clone();
+        if !settings.remember_added_device(address) {
+            return;
+        }
+        if let Err(error) = settings_store::save(app, &state.settings_file, &settings) {
+            tracing::warn!(%error, "could not remember the added device");
+            return;
+        }
+        *current = settings.clone();
+        settings
+    };
+    if let Err(error) = app.emit(SETTINGS_CHANGED, &settings) {
+        tracing::warn!(%error, "could not announce new settings");
+    }
 }
 
 /// Describes this device and its media capabilities.

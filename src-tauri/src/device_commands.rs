@@ -54,11 +54,27 @@ pub fn start_node<R: Runtime>(app: &AppHandle<R>, options: NodeOptions) {
         }
         Ok::<_, NodeError>(Arc::new(node))
     });
-    if let Err(error) = &started {
-        tracing::error!(%error, "the device node did not start");
+    match &started {
+        Ok(node) => add_remembered_devices(node.clone(), settings.added_devices),
+        Err(error) => tracing::error!(%error, "the device node did not start"),
     }
     app.manage(NodeState {
         node: started.map_err(|e| e.to_string()),
+    });
+}
+
+/// Lists the devices added by address in earlier runs again, in the background: one that does
+/// not answer now is skipped (logged), as it would be if added by hand.
+fn add_remembered_devices(node: Arc<DeviceNode>, addresses: Vec<String>) {
+    if addresses.is_empty() {
+        return;
+    }
+    tauri::async_runtime::spawn(async move {
+        for address in addresses {
+            if let Err(error) = node.add_peer(&address).await {
+                tracing::info!(%address, %error, "a remembered device did not answer");
+            }
+        }
     });
 }
 
@@ -81,8 +97,16 @@ pub async fn list_peers(state: State<'_, NodeState>) -> Result<Vec<Peer>, Comman
     Ok(state.require()?.peers().await)
 }
 
-/// Adds a device by `host:port` when multicast does not get through.
+/// Adds a device by `host:port` when multicast does not get through; it is remembered and
+/// added again at the next start.
 #[tauri::command]
-pub async fn add_peer(state: State<'_, NodeState>, address: String) -> Result<Peer, CommandError> {
-    Ok(state.require()?.add_peer(&address).await?)
+pub async fn add_peer<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, NodeState>,
+    address: String,
+) -> Result<Peer, CommandError> {
+    let address = address.trim();
+    let peer = state.require()?.add_peer(address).await?;
+    crate::commands::remember_added_device(&app, address);
+    Ok(peer)
 }

@@ -237,5 +237,8 @@ pub fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
 }
 
 #[cfg(test)]
+#[path = "added_devices_tests.rs"]
+mod added_devices_tests;
+#[cfg(test)]
 #[path = "app_tests.rs"]
 mod app_tests;

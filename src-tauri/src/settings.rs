@@ -14,6 +14,9 @@ const MAX_NAME_CHARS: usize = 64;
 const MAX_DEVICE_CHOICE_CHARS: usize = 512;
 const MAX_STUN_SERVERS: usize = 16;
 const MAX_TURN_SERVERS: usize = 8;
+/// Devices added by address that are remembered; adding another forgets the oldest.
+pub const MAX_ADDED_DEVICES: usize = 32;
+const MAX_ADDRESS_CHARS: usize = 262; // a 253-character host name, `:`, a port
 const FALLBACK_NAME: &str = "Parley device";
 
 /// Public STUN servers for internet calls until the user edits the list: two operators, so one
@@ -51,6 +54,9 @@ pub struct Settings {
     pub server_url: Option<String>,
     /// Answer incoming calls without asking; off unless the user turns it on.
     pub auto_answer: bool,
+    /// Devices added by address (`host:port` as typed), oldest first, listed again at every
+    /// start. Only `add_peer` changes it; `save_settings` keeps the stored list.
+    pub added_devices: Vec<String>,
 }
 
 /// One TURN relay with long-term credentials, as `RTCIceServer` takes it.
@@ -81,6 +87,7 @@ impl Default for Settings {
             turn_servers: Vec::new(),
             server_url: None,
             auto_answer: false,
+            added_devices: Vec::new(),
         }
     }
 }
@@ -133,6 +140,7 @@ impl Settings {
             "serverUrl",
             check_optional(&self.server_url, check_server_url),
         );
+        check("addedDevices", check_added_devices(&self.added_devices));
         found
     }
 
@@ -294,6 +302,36 @@ fn check_stun_servers(urls: &[String]) -> Result<(), String> {
     }
     urls.iter()
         .try_for_each(|url| check_ice_url(url, &["stun:", "stuns:"]))
+}
+
+fn check_added_devices(addresses: &[String]) -> Result<(), String> {
+    if addresses.len() > MAX_ADDED_DEVICES {
+        return Err(format!("at most {MAX_ADDED_DEVICES} devices"));
+    }
+    let bad = addresses.iter().find(|a| {
+        a.is_empty()
+            || a.len() > MAX_ADDRESS_CHARS
+            || a.contains(|c: char| c.is_whitespace() || c.is_control())
+    });
+    match bad {
+        Some(address) => Err(format!("`{address}` is not a host:port address")),
+        None => Ok(()),
+    }
+}
+
+impl Settings {
+    /// Remembers a device added by `address`; true if the list changed. The newest is last, and
+    /// the oldest is forgotten beyond [`MAX_ADDED_DEVICES`].
+    pub fn remember_added_device(&mut self, address: &str) -> bool {
+        let address = address.trim();
+        if address.is_empty() || self.added_devices.iter().any(|a| a == address) {
+            return false;
+        }
+        self.added_devices.push(address.to_owned());
+        let excess = self.added_devices.len().saturating_sub(MAX_ADDED_DEVICES);
+        self.added_devices.drain(..excess);
+        true
+    }
 }
 
 fn check_turn_servers(servers: &[TurnServer]) -> Result<(), String> {

@@ -16,6 +16,7 @@ const backend: BackendSettings = {
   turnServers: [],
   serverUrl: null,
   autoAnswer: false,
+  addedDevices: [],
 };
 
 const peer = (over: Partial<Peer> = {}): Peer => ({

@@ -45,7 +45,12 @@ serverUrl: string | null,
 /**
  * Answer incoming calls without asking; off unless the user turns it on.
  */
-autoAnswer: boolean, };
+autoAnswer: boolean, 
+/**
+ * Devices added by address (`host:port` as typed), oldest first, listed again at every
+ * start. Only `add_peer` changes it; `save_settings` keeps the stored list.
+ */
+addedDevices: Array<string>, };
 
 export type TurnServer = { 
 /**
