@@ -68,8 +68,6 @@ test-app: build bundle ## the app: smoke, deep links, WebDriver suite on a names
 	tests/app/run.sh
 	tests/app/deb.sh
 
-# Not in `make test` yet: it failed in a clean-clone run (Chromium: "Failed to start SCTP
-# transport" on the app's offer), so it is flaky until that race is found (issue 6).
 .PHONY: test-app-native
 test-app-native: build ## the app calls Chromium on its native GStreamer engine (root)
 	tests/app/run-native.sh
@@ -82,7 +80,7 @@ test-nat: build ## NAT lab: calls across nftables NATs via STUN/TURN (coturn), i
 test-native: build ## native engine (GStreamer webrtcbin) calling Chromium through parley-server
 	@if [ -x tests/native/run.sh ]; then tests/native/run.sh; fi
 
-test: test-deps lint test-rust test-ui test-e2e test-app test-lan test-nat test-native ## everything CI runs
+test: test-deps lint test-rust test-ui test-e2e test-app test-app-native test-lan test-nat test-native ## everything CI runs
 	@echo "make test: all suites passed"
 
 clean:

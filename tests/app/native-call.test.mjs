@@ -3,7 +3,8 @@
 // headless Chromium is that device's owner; the app (WebDriver) calls the node from its device
 // list, Chromium accepts, and the app's remote tile must paint changing, non-blank frames (two
 // screenshots of the X screen, compared inside the tile), while Chromium decodes the app's
-// video. Screenshots: .artifacts/app/native-call-{1,2}.png.
+// video. Screenshots: .artifacts/app/native-call-{1,2}.png; the signaling messages Chromium
+// exchanged: .artifacts/app/native-call-sdp.txt.
 //
 // The app runs with WebKit's accelerated compositing on (PARLEY_WEBKIT_COMPOSITING=1): with it
 // off (the app's default since 1707499) the X window under a bare Xvfb kept showing the home
@@ -77,6 +78,8 @@ describe("the desktop app calls Chromium with its native engine", () => {
   let browser;
   /** Chromium's console, for a failure message. @type {string[]} */
   const chromiumLog = [];
+  /** Descriptions exchanged, written to .artifacts/app/native-call-sdp.txt. @type {string[]} */
+  const sdpLog = [];
 
   before(async () => {
     await lab.start();
@@ -84,6 +87,7 @@ describe("the desktop app calls Chromium with its native engine", () => {
   });
 
   after(async () => {
+    writeFileSync(join(artifacts, "native-call-sdp.txt"), sdpLog.join("\n\n"));
     await browser?.close().catch(() => {});
     await app?.close().catch(() => {});
     await lab.close();
@@ -122,6 +126,14 @@ describe("the desktop app calls Chromium with its native engine", () => {
       const page = browser.pages()[0] ?? (await browser.newPage());
       page.on("console", (/** @type {any} */ m) => chromiumLog.push(`${m.type()}: ${m.text()}`));
       page.on("pageerror", (/** @type {any} */ e) => chromiumLog.push(`pageerror: ${e.message}`));
+      // The offer/answer both ways, as Chromium's signaling socket carried them (diagnostics).
+      page.on("websocket", (/** @type {any} */ ws) => {
+        const keep = (/** @type {string} */ dir) => (/** @type {any} */ f) => {
+          if (typeof f.payload === "string" && f.payload.includes('"signal"')) sdpLog.push(`${dir} ${f.payload}`);
+        };
+        ws.on("framesent", keep("chromium->app"));
+        ws.on("framereceived", keep("app->chromium"));
+      });
       await page.goto(`http://${HOSTS.node}:${listening.port}/?lang=en#owner=${listening.ownerToken}`);
       await page.locator('[data-testid="device-ready"]').waitFor({ timeout: 30_000 });
 

@@ -33,11 +33,6 @@ target="${CARGO_TARGET_DIR:-$repo/target}"
 for bin in "${PARLEY_APP_BIN:-$target/debug/parley}" "${PARLEY_NODE_BIN:-$target/debug/parley-node}"; do
   [ -x "$bin" ] || { echo "tests/app: missing $bin (make build)" >&2; exit 1; }
 done
-if [ "$suite" = native-call ]; then
-  # In a --test child: run in-process instead, Chromium failed to answer the app's offer
-  # ("Failed to start SCTP transport") in 4 runs of 4 on 2026-11-21; cause not known yet.
-  exec node --test --test-reporter=spec --test-concurrency=1 "$@" "$here/native-call.test.mjs"
-fi
 # In-process (no --test runner child), so a SIGINT/SIGTERM reaches the suite, whose lab then
 # deletes its namespaces.
-exec node --test-reporter=spec "$@" "$here/driver.test.mjs"
+exec node --test-reporter=spec "$@" "$here/$suite.test.mjs"

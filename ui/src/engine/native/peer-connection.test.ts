@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { NativeBridge, NativeEvent } from "./bridge";
 import { NativeMessageEvent } from "./data-channel";
 import { NativePeerConnection } from "./peer-connection";
+import { Negotiator, type NegotiationMessage } from "../negotiation";
 
 /** The Rust side as the adapter sees it: records commands, answers like the engine. */
 function fakeBridge() {
@@ -144,5 +145,41 @@ describe("NativePeerConnection", () => {
       "start native_set_local_auto",
       "end native_set_local_auto",
     ]);
+  });
+
+  it("sends the offer before the candidates the engine gathered while setting it", async () => {
+    // The app's event stream can deliver webrtcbin's first candidates before the reply with
+    // the offer; the other side must still see the offer first (a candidate first made a
+    // polite Chromium start and offer too, and then fail to answer).
+    let emit: (ev: NativeEvent) => void = () => {};
+    const host = { candidate: "candidate:1 1 UDP 2015363327 10.91.0.1 5000 typ host", sdpMLineIndex: 0 };
+    const bridge: NativeBridge = {
+      async invoke<T>(command: string): Promise<T> {
+        if (command === "native_set_local_auto") {
+          emit({ type: "candidate", candidate: host });
+          emit({ type: "candidate", candidate: null });
+          return { type: "offer", sdp: "v=0\r\n" } as T;
+        }
+        return (command === "native_create" ? 1 : undefined) as T;
+      },
+      channel(handler) {
+        emit = handler;
+        return "__CHANNEL__:1";
+      },
+    };
+    const pc = new NativePeerConnection(bridge, {});
+    const sent: NegotiationMessage[] = [];
+    const negotiator = new Negotiator(pc as unknown as RTCPeerConnection, false, (m) => sent.push(m));
+    pc.addEventListener("icecandidate", (e) => negotiator.localCandidate((e as RTCPeerConnectionIceEvent).candidate));
+    await negotiator.negotiationNeeded();
+    await flush();
+    expect(sent.map((m) => ("description" in m ? m.description.type : (m.candidate?.candidate ?? "end")))).toEqual([
+      "offer",
+      host.candidate,
+      "end",
+    ]);
+    // Later candidates (no description being set) go out at once.
+    emit({ type: "candidate", candidate: { ...host, candidate: "candidate:2 1 UDP 1 10.91.0.1 5001 typ host" } });
+    expect(sent).toHaveLength(4);
   });
 });

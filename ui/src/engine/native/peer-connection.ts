@@ -43,6 +43,9 @@ export class NativePeerConnection extends EventTarget {
   private canvas: HTMLCanvasElement | null = null;
   private painting = false;
   private chain: Promise<unknown> = Promise.resolve();
+  /** `setLocalDescription` calls under way; candidates wait for them (see `onEvent`). */
+  private settingLocal = 0;
+  private heldCandidates: Array<RTCIceCandidateInit | null> = [];
 
   constructor(
     private readonly bridge: NativeBridge,
@@ -131,18 +134,33 @@ export class NativePeerConnection extends EventTarget {
   }
 
   async setLocalDescription(desc?: RTCSessionDescriptionInit): Promise<void> {
-    let d: Desc;
-    if (desc?.type && desc.sdp) {
-      d = { type: desc.type, sdp: desc.sdp };
-      await this.inOrder("native_set_local", { description: d });
-    } else {
-      const iceRestart = this.iceRestart;
-      this.iceRestart = false;
-      d = await this.inOrder<Desc>("native_set_local_auto", { iceRestart });
+    this.settingLocal++;
+    try {
+      let d: Desc;
+      if (desc?.type && desc.sdp) {
+        d = { type: desc.type, sdp: desc.sdp };
+        await this.inOrder("native_set_local", { description: d });
+      } else {
+        const iceRestart = this.iceRestart;
+        this.iceRestart = false;
+        d = await this.inOrder<Desc>("native_set_local_auto", { iceRestart });
+      }
+      this.localDescription = description(d);
+      this.setSignaling(d.type === "offer" ? "have-local-offer" : "stable");
+      if (d.type === "answer" && this.remoteDescription) this.currentRemoteDescription = this.remoteDescription;
+    } finally {
+      this.settingLocal--;
+      // As a browser does, candidates gathered for this description surface in a later task,
+      // after the caller has sent the description on (its code after `await` runs first).
+      if (this.settingLocal === 0 && this.heldCandidates.length > 0) setTimeout(() => this.releaseCandidates(), 0);
     }
-    this.localDescription = description(d);
-    this.setSignaling(d.type === "offer" ? "have-local-offer" : "stable");
-    if (d.type === "answer" && this.remoteDescription) this.currentRemoteDescription = this.remoteDescription;
+  }
+
+  private releaseCandidates(): void {
+    if (this.settingLocal > 0 || this.connectionState === "closed") return;
+    const held = this.heldCandidates;
+    this.heldCandidates = [];
+    for (const c of held) this.dispatchEvent(candidateEvent(c));
   }
 
   async setRemoteDescription(desc: RTCSessionDescriptionInit): Promise<void> {
@@ -195,7 +213,13 @@ export class NativePeerConnection extends EventTarget {
     if (this.connectionState === "closed") return;
     switch (ev.type) {
       case "candidate":
-        this.dispatchEvent(candidateEvent(ev.candidate));
+        // webrtcbin gathers as soon as the local description is set, and its candidates
+        // travel on this event stream while the description still travels back as the
+        // command's reply: a candidate could reach the other side before our offer. Chromium,
+        // as the polite side, then started its call on that candidate, offered too, and after
+        // yielding failed to answer ours ("Failed to start SCTP transport").
+        if (this.settingLocal > 0 || this.heldCandidates.length > 0) this.heldCandidates.push(ev.candidate);
+        else this.dispatchEvent(candidateEvent(ev.candidate));
         return;
       case "connectionState":
         this.connectionState = ev.state;
