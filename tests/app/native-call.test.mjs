@@ -3,7 +3,9 @@
 // headless Chromium is that device's owner; the app (WebDriver) calls the node from its device
 // list, Chromium accepts, and the app's remote tile must paint changing, non-blank frames (two
 // screenshots of the X screen, compared inside the tile), while Chromium decodes the app's
-// video. Screenshots: .artifacts/app/native-call-{1,2}.png; the signaling messages Chromium
+// video. Then the app shares its screen: Chromium's tile must show the app's X screen (the
+// engine's ximagesrc, not the webview's mock capture), and the camera again once the share
+// stops. Screenshots: .artifacts/app/native-call-*.png; the signaling messages Chromium
 // exchanged: .artifacts/app/native-call-sdp.txt.
 //
 // The app runs with WebKit's accelerated compositing on (PARLEY_WEBKIT_COMPOSITING=1): with it
@@ -57,6 +59,46 @@ function fakeCameraFrame(b) {
   const sum = [0, 0, 0];
   for (let i = 0; i + 2 < b.length; i += 3) for (let k = 0; k < 3; k++) sum[k] += b[i + k];
   return sum[1] > 1.5 * sum[0] && sum[1] > 1.5 * sum[2];
+}
+
+/**
+ * The X screen as a 64x40 RGB thumbnail (aspect ignored, as the engine scales what it sends).
+ * @param {string} png
+ */
+function thumbnail(png) {
+  const out = spawnSync("convert", [png, "-resize", "64x40!", "-depth", "8", "rgb:-"], { maxBuffer: 1 << 20 });
+  if (out.status !== 0) throw new Error(`convert ${png}: ${out.stderr}`);
+  return out.stdout;
+}
+
+/**
+ * What Chromium's remote tile shows, as a 64x40 RGB thumbnail.
+ * @param {any} page
+ * @returns {Promise<Buffer>}
+ */
+async function chromiumSees(page) {
+  const rgb = await page.evaluate(() => {
+    const v = document.querySelector('[data-testid="remote-video"]');
+    const c = document.createElement("canvas");
+    c.width = 64;
+    c.height = 40;
+    const g = c.getContext("2d");
+    if (!(v instanceof HTMLVideoElement) || !g) return [];
+    g.drawImage(v, 0, 0, c.width, c.height);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const out = [];
+    for (let i = 0; i < d.length; i += 4) out.push(d[i], d[i + 1], d[i + 2]);
+    return out;
+  });
+  return Buffer.from(rgb);
+}
+
+/** Mean absolute difference of two same-size byte buffers (0..255). */
+function distance(/** @type {Buffer} */ a, /** @type {Buffer} */ b) {
+  if (a.length !== b.length || a.length === 0) return 255;
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+  return sum / a.length;
 }
 
 /** Share of pixels that differ noticeably between two same-size RGB buffers. */
@@ -173,6 +215,22 @@ describe("the desktop app calls Chromium with its native engine", () => {
         return changed(first, p) > 0.005 && spread(p) > 12 && fakeCameraFrame(p) ? p : null;
       }, 30_000);
       assert.ok(second.length === first.length);
+
+      // Share screen: Chromium's tile now shows the app's X screen (sent by the engine), not
+      // the engine's camera; stopping the share brings the camera back.
+      const shareButton = await a.visible("screen-share", 10_000);
+      // Thumbnails of the same picture differ by a few levels (VP8, scaling); the test pattern
+      // the engine sends as the camera and the app's screen differ by about 120.
+      const SAME = 25;
+      const DIFFERENT = 60;
+      const showsScreen = async () => distance(await chromiumSees(page), thumbnail(screenshot("sharing")));
+      assert.ok((await showsScreen()) > DIFFERENT, "before sharing, Chromium should see the camera, not the screen");
+      await a.click(shareButton);
+      await waitFor("the app's screen-share pressed", async () => (await a.attribute(shareButton, "aria-pressed")) === "true", 10_000);
+      await waitFor("Chromium's tile to show the app's X screen", async () => (await showsScreen()) < SAME, 30_000);
+      await a.click(shareButton);
+      await waitFor("the app's screen-share released", async () => (await a.attribute(shareButton, "aria-pressed")) === "false", 10_000);
+      await waitFor("Chromium's tile to show the camera again", async () => (await showsScreen()) > DIFFERENT, 30_000);
 
     } catch (err) {
       try {

@@ -23,10 +23,13 @@ export async function registerNativeEngineIfAvailable(bridge: NativeBridge | nul
   }
   registerNativeEngine(nativeFactory(bridge));
   // The engine shares the screen itself (ximagesrc): the webview's own getDisplayMedia (absent,
-  // or a mock one in tests) would only produce a track the engine cannot send.
+  // or a mock one in tests) would only produce a track the engine cannot send. Defined on the
+  // prototype: a property set on `navigator.mediaDevices` itself was gone by the time of the
+  // call in WebKitGTK (the object's JS wrapper is collected and made anew without it).
   const devices = (globalThis.navigator as Navigator | undefined)?.mediaDevices;
-  if (devices) {
-    Object.defineProperty(devices, "getDisplayMedia", { value: () => screenPlaceholder(), configurable: true, writable: true });
+  const proto: object | null = devices ? (Object.getPrototypeOf(devices) as object | null) : null;
+  if (proto) {
+    Object.defineProperty(proto, "getDisplayMedia", { value: () => screenPlaceholder(), configurable: true, writable: true });
   }
   return true;
 }
