@@ -20,6 +20,11 @@ use serde_json::{Value, json};
 use tauri::State;
 use tauri::ipc::Channel;
 
+mod sources;
+
+use sources::{Source, StartPaused, source_for};
+pub use sources::{SourceRequest, StartSources};
+
 /// Live native peer connections by id.
 #[derive(Default)]
 pub struct NativeEngines {
@@ -73,12 +78,13 @@ fn is_about(e: &EngineError, words: &[&str]) -> bool {
         .is_some_and(|d| words.iter().any(|w| d.contains(w)))
 }
 
-/// Starts a connection with `opts`; a failing camera, then a failing microphone, is replaced
-/// by a paused test source (black, silent) and reported rather than failing the call. The
-/// sender stays negotiated, so switching to a working device later needs no renegotiation.
-/// Returns what was replaced and why.
+/// Starts a connection with `opts`, with the senders in `paused` paused; a failing camera, then
+/// a failing microphone, is replaced by a paused test source (black, silent) and reported
+/// rather than failing the call. The sender stays negotiated, so switching to a working device
+/// later needs no renegotiation. Returns what was replaced and why.
 fn start_with_fallback(
     mut opts: MediaOptions,
+    paused: StartPaused,
 ) -> Result<
     (
         PeerConnection,
@@ -88,7 +94,7 @@ fn start_with_fallback(
     EngineError,
 > {
     let mut dropped = Vec::new();
-    let (mut no_video, mut no_audio) = (false, false);
+    let (mut no_video, mut no_audio) = (paused.video, paused.audio);
     loop {
         match PeerConnection::new(opts.clone()) {
             Ok((pc, rx)) => {
@@ -106,14 +112,12 @@ fn start_with_fallback(
                     && opts.video != VideoSource::None
                     && !is_about(&e, &["microphone", "audio-send"]) =>
             {
-                opts.video = VideoSource::Test {
-                    pattern: "black".into(),
-                };
+                opts.video = sources::black();
                 no_video = true;
                 dropped.push(e);
             }
             Err(e) if is_device_error(&e) && !no_audio && opts.audio != AudioSource::None => {
-                opts.audio = AudioSource::Test { freq: 440 };
+                opts.audio = sources::silence();
                 no_audio = true;
                 dropped.push(e);
             }
@@ -135,7 +139,9 @@ fn mock_media() -> bool {
     std::env::var("PARLEY_MOCK_MEDIA").is_ok_and(|v| v == "1")
 }
 
-fn media_options(ice: &[IceServer]) -> MediaOptions {
+/// The engine's options for a call with `ice` servers starting on `start`'s devices (`None`:
+/// the defaults); also which senders start paused.
+fn media_options(ice: &[IceServer], start: Option<&StartSources>) -> (MediaOptions, StartPaused) {
     // Mock media (tests, machines without devices): test sources, nothing played aloud.
     let mock = mock_media();
     let mut opts = MediaOptions {
@@ -149,6 +155,9 @@ fn media_options(ice: &[IceServer]) -> MediaOptions {
         opts.audio = AudioSource::Test { freq: 440 };
         opts.audio_output = AudioOutput::Discard;
     }
+    let paused = start.map_or_else(StartPaused::default, |s| {
+        sources::apply_start_sources(&mut opts, s, mock)
+    });
     for server in ice {
         let urls: Vec<String> = match &server.urls {
             Value::String(s) => vec![s.clone()],
@@ -171,7 +180,7 @@ fn media_options(ice: &[IceServer]) -> MediaOptions {
             }
         }
     }
-    opts
+    (opts, paused)
 }
 
 /// Percent-encodes all but unreserved characters: webrtcbin splits the URI's user info at its
@@ -233,14 +242,17 @@ pub fn native_devices() -> Vec<parley_media_gst::devices::DeviceEntry> {
     parley_media_gst::devices::list()
 }
 
-/// Creates a peer connection; its events go to `events` until it closes.
+/// Creates a peer connection, capturing from the devices of the call's first tracks
+/// (`sources`; without it, the default devices); its events go to `events` until it closes.
 #[tauri::command]
 pub fn native_create(
     state: State<'_, NativeEngines>,
     ice_servers: Vec<IceServer>,
+    sources: Option<StartSources>,
     events: Channel<Value>,
 ) -> Result<u32, NativeError> {
-    let (pc, mut rx, dropped) = start_with_fallback(media_options(&ice_servers))?;
+    let (opts, paused) = media_options(&ice_servers, sources.as_ref());
+    let (pc, mut rx, dropped) = start_with_fallback(opts, paused)?;
     let id = state.next.fetch_add(1, Ordering::Relaxed) + 1;
     state.peers().insert(id, pc);
     for e in &dropped {
@@ -370,55 +382,6 @@ pub fn native_set_sending(
     Ok(())
 }
 
-/// What the UI's new track stands for, as `replaceTrack` hands it over: a camera or microphone
-/// by its label (WebKitGTK names devices as GStreamer's device monitor does), or the screen.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum SourceRequest {
-    /// A camera by label; `None` for the default one.
-    Camera {
-        /// The track's label.
-        label: Option<String>,
-    },
-    /// The screen.
-    Screen,
-    /// A microphone by label; `None` for the default one.
-    Microphone {
-        /// The track's label.
-        label: Option<String>,
-    },
-}
-
-/// A small stable number for a label, so mock devices differ visibly and audibly.
-fn label_index(label: Option<&str>, modulo: usize) -> usize {
-    label.map_or(0, |l| l.bytes().map(usize::from).sum::<usize>() % modulo)
-}
-
-/// The engine source for `request`; with mock media, test patterns and tones stand in for
-/// devices (one per label), while the screen stays real (ximagesrc works under Xvfb).
-fn source_for(request: &SourceRequest, mock: bool) -> Source {
-    const PATTERNS: [&str; 4] = ["ball", "smpte", "pinwheel", "snow"];
-    match request {
-        SourceRequest::Screen => Source::Video(VideoSource::Screen),
-        SourceRequest::Camera { label } if mock => Source::Video(VideoSource::Test {
-            pattern: PATTERNS[label_index(label.as_deref(), PATTERNS.len())].into(),
-        }),
-        SourceRequest::Camera { label } => Source::Video(VideoSource::Camera { id: label.clone() }),
-        SourceRequest::Microphone { label } if mock => Source::Audio(AudioSource::Test {
-            freq: 440 + 110 * label_index(label.as_deref(), 4) as u32,
-        }),
-        SourceRequest::Microphone { label } => {
-            Source::Audio(AudioSource::Microphone { id: label.clone() })
-        }
-    }
-}
-
-/// A video or an audio source.
-enum Source {
-    Video(VideoSource),
-    Audio(AudioSource),
-}
-
 /// `replaceTrack(track)` with a track of another device, or the screen.
 #[tauri::command]
 pub fn native_set_source(
@@ -484,37 +447,6 @@ mod tests {
     }
 
     #[test]
-    fn replaced_tracks_become_engine_sources() {
-        let camera = |label: &str| SourceRequest::Camera {
-            label: Some(label.into()),
-        };
-        let Source::Video(VideoSource::Camera { id }) = source_for(&camera("HD Cam"), false) else {
-            panic!("a camera by label");
-        };
-        assert_eq!(id.as_deref(), Some("HD Cam"));
-        // Mock cameras differ from each other, so a switch shows on the far side.
-        let pattern = |label: &str| match source_for(&camera(label), true) {
-            Source::Video(VideoSource::Test { pattern }) => pattern,
-            _ => panic!("a test pattern"),
-        };
-        assert_ne!(
-            pattern("Mock video device 1"),
-            pattern("Mock video device 2")
-        );
-        assert!(matches!(
-            source_for(&SourceRequest::Screen, true),
-            Source::Video(VideoSource::Screen)
-        ));
-        let request: SourceRequest =
-            serde_json::from_value(json!({ "kind": "microphone", "label": null }))
-                .unwrap_or(SourceRequest::Screen);
-        assert!(matches!(
-            source_for(&request, false),
-            Source::Audio(AudioSource::Microphone { id: None })
-        ));
-    }
-
-    #[test]
     fn a_missing_microphone_costs_the_audio_not_the_camera() {
         let opts = MediaOptions {
             video: VideoSource::Test {
@@ -527,7 +459,7 @@ mod tests {
             video_output: VideoOutput::CountOnly,
             ..MediaOptions::default()
         };
-        let Ok((pc, _rx, dropped)) = start_with_fallback(opts) else {
+        let Ok((pc, _rx, dropped)) = start_with_fallback(opts, StartPaused::default()) else {
             panic!("the call should start without the microphone");
         };
         assert_eq!(dropped.len(), 1, "only the microphone is replaced");
@@ -547,7 +479,7 @@ mod tests {
             video_output: VideoOutput::CountOnly,
             ..MediaOptions::default()
         };
-        let Ok((pc, _rx, dropped)) = start_with_fallback(opts) else {
+        let Ok((pc, _rx, dropped)) = start_with_fallback(opts, StartPaused::default()) else {
             panic!("the call should start without the camera");
         };
         assert_eq!(dropped.len(), 1);
@@ -567,7 +499,7 @@ mod tests {
             { "urls": ["turn:turn.example.org:3478?transport=udp"], "username": "u", "credential": "p" }
         ]))
         .unwrap_or_default();
-        let opts = media_options(&ice);
+        let opts = media_options(&ice, None).0;
         assert_eq!(
             opts.stun_server.as_deref(),
             Some("stun://stun.example.org:3478")
@@ -588,7 +520,7 @@ mod tests {
         }]))
         .unwrap_or_default();
         assert_eq!(
-            media_options(&ice).turn_servers,
+            media_options(&ice, None).0.turn_servers,
             vec!["turn://1700000000%3Apeer-1:a%2Fb%2Bc9%3D%3D@turn.example.org:3478".to_string()]
         );
     }

@@ -111,6 +111,11 @@ describe("NativePeerConnection", () => {
     await video.replaceTrack(track("video", "Cam A")); // on again: same camera, no restart
     await video.replaceTrack(track("video", "Cam B"));
     await audio.replaceTrack(track("audio", "Mic B"));
+    // The engine starts on the first tracks' devices (those chosen in settings), not defaults.
+    expect(calls.find((c) => c.command === "native_create")?.args.sources).toEqual({
+      video: { kind: "camera", label: "Cam A" },
+      audio: { kind: "microphone", label: "Mic A" },
+    });
     const sources = calls.filter((c) => c.command === "native_set_source").map((c) => c.args.source);
     expect(sources).toEqual([
       { kind: "camera", label: "Cam B" },
@@ -181,5 +186,19 @@ describe("NativePeerConnection", () => {
     // Later candidates (no description being set) go out at once.
     emit({ type: "candidate", candidate: { ...host, candidate: "candidate:2 1 UDP 1 10.91.0.1 5001 typ host" } });
     expect(sent).toHaveLength(4);
+  });
+
+  it("starts an audio-only call without a camera, and switches to one added later", async () => {
+    const { bridge, calls } = fakeBridge();
+    const pc = new NativePeerConnection(bridge, {});
+    const track = (kind: string, label: string, enabled = true) => ({ kind, label, enabled }) as unknown as MediaStreamTrack;
+    pc.addTrack(track("audio", "Mic A", false)); // joined muted
+    await flush();
+    expect(calls.find((c) => c.command === "native_create")?.args.sources).toEqual({ audio: { kind: "microphone", label: "Mic A" } });
+    expect(calls.find((c) => c.command === "native_set_sending")?.args).toMatchObject({ kind: "audio", on: false });
+    pc.addTrack(track("video", "Cam A")); // camera turned on mid-call
+    await flush();
+    expect(calls.filter((c) => c.command === "native_set_source").map((c) => c.args.source)).toEqual([{ kind: "camera", label: "Cam A" }]);
+    expect(calls.at(-1)).toMatchObject({ command: "native_set_sending", args: { kind: "video", on: true } });
   });
 });

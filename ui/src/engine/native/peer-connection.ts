@@ -8,7 +8,7 @@ import type { PeerConnectionFactory, PeerConnectionLike } from "../peer";
 import { type NativeBridge, type NativeEvent, fromBase64 } from "./bridge";
 import { NativeDataChannel } from "./data-channel";
 import { asNativeFailure, reportNativeFailure } from "./errors";
-import { sourceKey, sourceOf } from "./sources";
+import { type SourceRequest, sourceKey, sourceOf } from "./sources";
 
 type Desc = RTCSessionDescriptionInit & { type: RTCSdpType; sdp: string };
 
@@ -46,15 +46,21 @@ export class NativePeerConnection extends EventTarget {
   /** `setLocalDescription` calls under way; candidates wait for them (see `onEvent`). */
   private settingLocal = 0;
   private heldCandidates: Array<RTCIceCandidateInit | null> = [];
+  /** The tracks added before the engine connection is made: it starts on their devices. */
+  private readonly startSources: { video?: SourceRequest; audio?: SourceRequest } = {};
+  private created = false;
 
   constructor(
     private readonly bridge: NativeBridge,
     config: RTCConfiguration,
   ) {
     super();
-    this.id = bridge.invoke<number>("native_create", {
-      iceServers: config.iceServers ?? [],
-      events: bridge.channel((ev) => this.onEvent(ev)),
+    // Made once the caller's synchronous set-up (channels, first tracks) is done, so the engine
+    // opens the chosen camera and microphone at once rather than the defaults.
+    const events = bridge.channel((ev) => this.onEvent(ev));
+    this.id = Promise.resolve().then(() => {
+      this.created = true;
+      return bridge.invoke<number>("native_create", { iceServers: config.iceServers ?? [], sources: this.startSources, events });
     });
     this.id.catch((err: unknown) => this.fail(err));
   }
@@ -89,9 +95,14 @@ export class NativePeerConnection extends EventTarget {
 
   addTrack(track: MediaStreamTrack, ..._streams: MediaStream[]): RTCRtpSender {
     const kind = track.kind === "audio" ? "audio" : "video";
-    // The engine starts on the default devices; what the first track names is sent from the
-    // first switch on.
-    let current = sourceKey(sourceOf(track));
+    // A track added before the engine starts is what it starts on; a later one (the camera
+    // turned on in an audio-only call) replaces the paused source the engine started with.
+    let current: string | null = null;
+    if (!this.created) {
+      const source = sourceOf(track);
+      this.startSources[kind] = source;
+      current = sourceKey(source);
+    }
     const sender: NativeSender = {
       track,
       replaceTrack: async (next) => {
@@ -110,9 +121,13 @@ export class NativePeerConnection extends EventTarget {
         }
       },
     };
-    if (kind === "audio") this.watchMute(track);
     this.senders.push(sender);
-    void this.call("native_set_sending", { kind, on: true });
+    if (current === null) {
+      void sender.replaceTrack(track);
+    } else {
+      if (kind === "audio") this.watchMute(track);
+      void this.call("native_set_sending", { kind, on: track.enabled });
+    }
     return sender as unknown as RTCRtpSender;
   }
 
