@@ -101,7 +101,33 @@ pub mod linux {
         glib::prelude::ObjectExt,
     };
 
+    use std::path::Path;
+
     use super::is_allowed_origin;
+
+    /// Environment variable that makes WebKit's web process paint with Skia on the CPU.
+    pub const CPU_PAINTING_ENV: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
+
+    /// Whether WebKit should paint on the CPU without accelerated compositing: yes when this
+    /// machine has no GPU render node, since GL is then Mesa's software rasterizer, which
+    /// costs the web process 40-130 MiB more than painting on the CPU (docs/benchmarks.md).
+    /// `PARLEY_WEBKIT_COMPOSITING=1` keeps WebKit's GPU path, `=0` forces the CPU one.
+    pub fn paint_on_cpu() -> bool {
+        match std::env::var("PARLEY_WEBKIT_COMPOSITING").as_deref() {
+            Ok("1") => false,
+            Ok("0") => true,
+            _ => !has_gpu_render_node(Path::new("/dev/dri")),
+        }
+    }
+
+    /// True when `dri` (normally `/dev/dri`) holds a DRM render node (`renderD128`, ...).
+    pub fn has_gpu_render_node(dri: &Path) -> bool {
+        std::fs::read_dir(dri).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+        })
+    }
 
     /// Enables what calls need and installs the permission policy on `webview`.
     ///
@@ -117,10 +143,9 @@ pub mod linux {
             if mock_media {
                 settings.set_enable_mock_capture_devices(true);
             }
-            // Without compositing the web process needs about 100 MiB less (docs/benchmarks.md),
-            // but under Xvfb WebKitGTK 2.50 then stops repainting the window after the first
-            // page, so it stays on unless asked.
-            if std::env::var_os("PARLEY_WEBKIT_COMPOSITING").is_some_and(|v| v == "0") {
+            // Paired with CPU painting (see `paint_on_cpu`): compositing on GL alone kept the
+            // window from repainting under Xvfb.
+            if paint_on_cpu() {
                 settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
             }
         }
@@ -182,6 +207,19 @@ mod tests {
     fn dev_server_is_trusted_only_in_debug_builds() {
         let allowed = is_allowed_origin("http://localhost:5173/", &origins());
         assert_eq!(allowed, cfg!(debug_assertions));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_render_node_means_a_gpu() {
+        use super::linux::has_gpu_render_node;
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!has_gpu_render_node(&dir.path().join("missing")));
+        assert!(!has_gpu_render_node(dir.path()));
+        std::fs::write(dir.path().join("card0"), b"").unwrap();
+        assert!(!has_gpu_render_node(dir.path()), "a card without a render node");
+        std::fs::write(dir.path().join("renderD128"), b"").unwrap();
+        assert!(has_gpu_render_node(dir.path()));
     }
 
     #[test]
