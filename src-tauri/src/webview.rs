@@ -217,7 +217,10 @@ mod tests {
         assert!(!has_gpu_render_node(&dir.path().join("missing")));
         assert!(!has_gpu_render_node(dir.path()));
         std::fs::write(dir.path().join("card0"), b"").unwrap();
-        assert!(!has_gpu_render_node(dir.path()), "a card without a render node");
+        assert!(
+            !has_gpu_render_node(dir.path()),
+            "a card without a render node"
+        );
         std::fs::write(dir.path().join("renderD128"), b"").unwrap();
         assert!(has_gpu_render_node(dir.path()));
     }
