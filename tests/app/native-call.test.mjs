@@ -122,6 +122,9 @@ describe("the desktop app calls Chromium with its native engine", () => {
   const chromiumLog = [];
   /** Descriptions exchanged, written to .artifacts/app/native-call-sdp.txt. @type {string[]} */
   const sdpLog = [];
+  const started = Date.now();
+  /** Adds a line to the signaling log, with the time since the test started. @param {string} line */
+  const note = (line) => sdpLog.push(`${Date.now() - started}ms ${line}`);
 
   before(async () => {
     await lab.start();
@@ -130,6 +133,7 @@ describe("the desktop app calls Chromium with its native engine", () => {
 
   after(async () => {
     writeFileSync(join(artifacts, "native-call-sdp.txt"), sdpLog.join("\n\n"));
+    writeFileSync(join(artifacts, "native-call-app.log"), lab.logs.get("app") ?? "");
     await browser?.close().catch(() => {});
     await app?.close().catch(() => {});
     await lab.close();
@@ -171,7 +175,7 @@ describe("the desktop app calls Chromium with its native engine", () => {
       // The offer/answer both ways, as Chromium's signaling socket carried them (diagnostics).
       page.on("websocket", (/** @type {any} */ ws) => {
         const keep = (/** @type {string} */ dir) => (/** @type {any} */ f) => {
-          if (typeof f.payload === "string" && f.payload.includes('"signal"')) sdpLog.push(`${dir} ${f.payload}`);
+          if (typeof f.payload === "string" && f.payload.includes('"signal"')) note(`${dir} ${f.payload}`);
         };
         ws.on("framesent", keep("chromium->app"));
         ws.on("framereceived", keep("app->chromium"));
@@ -225,12 +229,17 @@ describe("the desktop app calls Chromium with its native engine", () => {
       const DIFFERENT = 60;
       const showsScreen = async () => distance(await chromiumSees(page), thumbnail(screenshot("sharing")));
       assert.ok((await showsScreen()) > DIFFERENT, "before sharing, Chromium should see the camera, not the screen");
+      note("-- the app shares its screen");
       await a.click(shareButton);
       await waitFor("the app's screen-share pressed", async () => (await a.attribute(shareButton, "aria-pressed")) === "true", 10_000);
       await waitFor("Chromium's tile to show the app's X screen", async () => (await showsScreen()) < SAME, 30_000);
+      note("-- the app stops sharing");
       await a.click(shareButton);
       await waitFor("the app's screen-share released", async () => (await a.attribute(shareButton, "aria-pressed")) === "false", 10_000);
       await waitFor("Chromium's tile to show the camera again", async () => (await showsScreen()) > DIFFERENT, 30_000);
+      // Media flowed the whole time: the app never took the path for lost (its engine's stats
+      // once lacked transport bytes, and it asked for an ICE restart every few seconds).
+      assert.deepEqual(sdpLog.filter((l) => l.includes("app->chromium") && l.includes("restartIce")), []);
 
     } catch (err) {
       try {

@@ -73,7 +73,8 @@ describe("NativePeerConnection", () => {
     const stats = await pc.getStats();
     const entries: unknown[] = [];
     stats.forEach((v) => entries.push(v));
-    expect(entries).toEqual([{ id: "in-v", type: "inbound-rtp", kind: "video", framesDecoded: 42 }]);
+    expect(entries[0]).toEqual({ id: "in-v", type: "inbound-rtp", kind: "video", framesDecoded: 42 });
+    expect(entries[1]).toMatchObject({ type: "transport", bytesReceived: 0 }); // see stats.test.ts
   });
 
   it("moves chat text and file bytes over negotiated channels", async () => {
@@ -200,5 +201,22 @@ describe("NativePeerConnection", () => {
     await flush();
     expect(calls.filter((c) => c.command === "native_set_source").map((c) => c.args.source)).toEqual([{ kind: "camera", label: "Cam A" }]);
     expect(calls.at(-1)).toMatchObject({ command: "native_set_sending", args: { kind: "video", on: true } });
+  });
+
+  it("asks to negotiate only while stable, as browsers do", async () => {
+    const { bridge, emit } = fakeBridge();
+    const pc = new NativePeerConnection(bridge, {});
+    let needed = 0;
+    pc.addEventListener("negotiationneeded", () => needed++);
+    // Answering: the engine's start-up report arrives while the remote offer is being applied.
+    const applying = pc.setRemoteDescription({ type: "offer", sdp: "v=0\r\n" });
+    emit({ type: "negotiationNeeded" });
+    await applying;
+    emit({ type: "negotiationNeeded" }); // have-remote-offer
+    expect(needed).toBe(0);
+    await pc.setLocalDescription({ type: "answer", sdp: "v=0\r\n" });
+    expect(pc.signalingState).toBe("stable");
+    emit({ type: "negotiationNeeded" });
+    expect(needed).toBe(1);
   });
 });

@@ -9,6 +9,7 @@ import { type NativeBridge, type NativeEvent, fromBase64 } from "./bridge";
 import { NativeDataChannel } from "./data-channel";
 import { asNativeFailure, reportNativeFailure } from "./errors";
 import { type SourceRequest, sourceKey, sourceOf } from "./sources";
+import { browserShaped, ssrcKinds, type StatsRecord } from "./stats";
 
 type Desc = RTCSessionDescriptionInit & { type: RTCSdpType; sdp: string };
 
@@ -45,6 +46,8 @@ export class NativePeerConnection extends EventTarget {
   private chain: Promise<unknown> = Promise.resolve();
   /** `setLocalDescription` calls under way; candidates wait for them (see `onEvent`). */
   private settingLocal = 0;
+  /** `setRemoteDescription` calls under way. */
+  private settingRemote = 0;
   private heldCandidates: Array<RTCIceCandidateInit | null> = [];
   /** The tracks added before the engine connection is made: it starts on their devices. */
   private readonly startSources: { video?: SourceRequest; audio?: SourceRequest } = {};
@@ -181,7 +184,12 @@ export class NativePeerConnection extends EventTarget {
   async setRemoteDescription(desc: RTCSessionDescriptionInit): Promise<void> {
     if (!desc.type || desc.sdp === undefined) throw new TypeError("description needs type and sdp");
     const d: Desc = { type: desc.type, sdp: desc.sdp };
-    await this.inOrder("native_set_remote", { description: d });
+    this.settingRemote++;
+    try {
+      await this.inOrder("native_set_remote", { description: d });
+    } finally {
+      this.settingRemote--;
+    }
     this.remoteDescription = description(d);
     if (d.type === "answer") this.currentRemoteDescription = this.remoteDescription;
     this.setSignaling(d.type === "offer" ? "have-remote-offer" : "stable");
@@ -197,7 +205,8 @@ export class NativePeerConnection extends EventTarget {
   }
 
   async getStats(): Promise<RTCStatsReport> {
-    const records = await this.call<Array<Record<string, unknown>>>("native_stats");
+    const raw = await this.call<StatsRecord[]>("native_stats");
+    const records = browserShaped(raw, ssrcKinds(this.localDescription?.sdp, this.remoteDescription?.sdp));
     const map = new Map<string, unknown>();
     for (const r of records) map.set(typeof r.id === "string" ? r.id : String(map.size), r);
     return map as unknown as RTCStatsReport;
@@ -248,6 +257,11 @@ export class NativePeerConnection extends EventTarget {
         this.setSignaling(ev.state);
         return;
       case "negotiationNeeded":
+        // As in browsers, only a stable connection with no description being applied offers:
+        // webrtcbin reports the need as its pipeline starts, which in a call we answer arrives
+        // while the remote offer is being applied (an offer then would be a needless second
+        // round), and the exchange under way covers our tracks and channels anyway.
+        if (this.signalingState !== "stable" || this.settingLocal > 0 || this.settingRemote > 0) return;
         this.dispatchEvent(new Event("negotiationneeded"));
         return;
       case "track":
