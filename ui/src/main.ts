@@ -18,5 +18,6 @@ void appOptions((message) => {
   if (ctrl) ctrl.banner = { code: "settings-invalid", detail: message };
 }).then((options) => {
   ctrl = new Controller(options ?? {});
+  target.replaceChildren(); // the static frame from index.html
   mount(App, { target, props: { ctrl } });
 });
