@@ -11,6 +11,7 @@ mod bus;
 mod datachannel;
 pub mod devices;
 mod error;
+mod ice;
 mod latency;
 mod media;
 mod options;

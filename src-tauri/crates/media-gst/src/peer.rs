@@ -31,6 +31,11 @@ struct Inner {
     video: Mutex<Option<SendChain>>,
     audio: Mutex<Option<SendChain>>,
     closed: AtomicBool,
+    /// Local candidates webrtcbin reported, `(m-line, candidate)`: after an ICE restart libnice
+    /// keeps them but webrtcbin does not report them again, so the engine does.
+    local_candidates: Arc<Mutex<Vec<(u32, String)>>>,
+    /// The agent restarted; the next applied local description re-announces the candidates.
+    restarted: AtomicBool,
 }
 
 /// One peer connection with its own pipeline. Cheap to clone (shared handle).
@@ -201,6 +206,8 @@ impl PeerConnection {
             video: Mutex::new(video),
             audio: Mutex::new(audio),
             closed: AtomicBool::new(false),
+            local_candidates: Arc::default(),
+            restarted: AtomicBool::new(false),
         });
         let pc = PeerConnection { inner };
         pc.connect_signals(playback, options.video_output);
@@ -235,10 +242,14 @@ impl PeerConnection {
     fn connect_signals(&self, playback: Option<gst::Bin>, output: crate::types::VideoOutput) {
         let webrtc = &self.inner.webrtc;
         let events = self.inner.events.clone();
+        let seen = Arc::clone(&self.inner.local_candidates);
         webrtc.connect("on-ice-candidate", false, move |values| {
             let mline = values.get(1).and_then(|v| v.get::<u32>().ok());
             let candidate = values.get(2).and_then(|v| v.get::<String>().ok());
             if let (Some(mline), Some(candidate)) = (mline, candidate) {
+                if let Ok(mut seen) = seen.lock() {
+                    seen.push((mline, candidate.clone()));
+                }
                 events.emit(PeerEvent::IceCandidate(Some(IceCandidate {
                     candidate,
                     sdp_mid: None,
@@ -341,7 +352,52 @@ impl PeerConnection {
         let offer = reply
             .and_then(|s| s.get::<WebRTCSessionDescription>("offer").ok())
             .ok_or_else(|| EngineError::InvalidState("no offer produced".into()))?;
-        to_description(&offer)
+        if ice_restart && self.local_description().is_some() {
+            // webrtcbin ignores "ice-restart": restart its agent now (new credentials, new
+            // checks); the offer below then carries the new credentials.
+            self.restart_ice_agent()?;
+        }
+        Ok(self.with_agent_credentials(to_description(&offer)?))
+    }
+
+    fn restart_ice_agent(&self) -> Result<(), EngineError> {
+        crate::ice::restart_agent(&self.inner.webrtc)?;
+        self.inner.restarted.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// After a restart, announces the local candidates again for the new credentials (a
+    /// browser gathers anew; libnice keeps its candidates, and the remote needs them tagged with
+    /// the new generation or it keeps checking with the old ufrag).
+    fn announce_candidates_again(&self) {
+        if !self.inner.restarted.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let seen = self
+            .inner
+            .local_candidates
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
+        for (mline, candidate) in seen {
+            self.inner
+                .events
+                .emit(PeerEvent::IceCandidate(Some(IceCandidate {
+                    candidate,
+                    sdp_mid: None,
+                    sdp_m_line_index: Some(mline),
+                })));
+        }
+        self.inner.events.emit(PeerEvent::IceCandidate(None));
+    }
+
+    /// `desc` with the credentials the ICE agent really uses (webrtcbin writes its first
+    /// ones into every description, even after a restart; see `ice.rs`).
+    fn with_agent_credentials(&self, mut desc: SessionDescription) -> SessionDescription {
+        if let Some((ufrag, pwd)) = crate::ice::agent_credentials(&self.inner.webrtc) {
+            desc.sdp = crate::sdp::with_ice_credentials(&desc.sdp, &ufrag, &pwd);
+        }
+        desc
     }
 
     /// `createAnswer()`.
@@ -357,7 +413,7 @@ impl PeerConnection {
             .ok_or_else(|| {
                 EngineError::InvalidState("no answer produced (no remote offer?)".into())
             })?;
-        to_description(&answer)
+        Ok(self.with_agent_credentials(to_description(&answer)?))
     }
 
     fn parse(desc: &SessionDescription) -> Result<WebRTCSessionDescription, EngineError> {
@@ -377,6 +433,7 @@ impl PeerConnection {
         with_promise(|p| webrtc.emit_by_name::<()>("set-local-description", &[&d, p]))
             .await
             .map_err(|e| EngineError::BadDescription(e.to_string()))?;
+        self.announce_candidates_again();
         Ok(())
     }
 
@@ -404,6 +461,15 @@ impl PeerConnection {
         }
         let d = Self::parse(desc)?;
         self.follow_payload_types(&desc.sdp);
+        // A remote offer with new credentials restarts ICE: restart our agent before its
+        // credentials and candidates arrive; the answer carries the agent's new credentials.
+        let previous = self
+            .remote_description()
+            .and_then(|r| crate::sdp::ice_credentials(&r.sdp));
+        let new = crate::sdp::ice_credentials(&desc.sdp);
+        if desc.kind == SdpKind::Offer && previous.is_some() && new.is_some() && new != previous {
+            self.restart_ice_agent()?;
+        }
         let webrtc = self.inner.webrtc.clone();
         with_promise(|p| webrtc.emit_by_name::<()>("set-remote-description", &[&d, p]))
             .await

@@ -29,6 +29,36 @@ pub(crate) fn mline_of_mid(sdp: &str, mid: &str) -> Option<u32> {
     None
 }
 
+/// The first `a=ice-ufrag:` and `a=ice-pwd:` values (bundled m-sections share one pair).
+pub(crate) fn ice_credentials(sdp: &str) -> Option<(String, String)> {
+    let value = |prefix: &str| {
+        sdp.lines()
+            .find_map(|line| line.trim_end().strip_prefix(prefix).map(str::to_owned))
+    };
+    Some((value("a=ice-ufrag:")?, value("a=ice-pwd:")?))
+}
+
+/// `sdp` with every `a=ice-ufrag:` / `a=ice-pwd:` value replaced, line endings kept.
+pub(crate) fn with_ice_credentials(sdp: &str, ufrag: &str, pwd: &str) -> String {
+    let mut out = String::with_capacity(sdp.len());
+    for line in sdp.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\r', '\n']);
+        let ending = &line[body.len()..];
+        if body.starts_with("a=ice-ufrag:") {
+            out.push_str("a=ice-ufrag:");
+            out.push_str(ufrag);
+            out.push_str(ending);
+        } else if body.starts_with("a=ice-pwd:") {
+            out.push_str("a=ice-pwd:");
+            out.push_str(pwd);
+            out.push_str(ending);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,5 +72,26 @@ mod tests {
         assert_eq!(payload_type(SDP, "H264/90000"), None);
         assert_eq!(mline_of_mid(SDP, "1"), Some(1));
         assert_eq!(mline_of_mid(SDP, "x"), None);
+    }
+
+    const ICE: &str = "v=0\r\nm=audio 9 UDP 111\r\na=ice-ufrag:old1\r\na=ice-pwd:oldpassword\r\na=mid:0\r\nm=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:old1\r\na=ice-pwd:oldpassword\r\n";
+
+    #[test]
+    fn reads_and_replaces_ice_credentials_in_every_section() {
+        assert_eq!(
+            ice_credentials(ICE),
+            Some(("old1".to_owned(), "oldpassword".to_owned()))
+        );
+        let new = with_ice_credentials(ICE, "Nw2x", "freshpasswordfreshpass");
+        assert_eq!(new.matches("a=ice-ufrag:Nw2x\r\n").count(), 2);
+        assert_eq!(
+            new.matches("a=ice-pwd:freshpasswordfreshpass\r\n").count(),
+            2
+        );
+        assert!(!new.contains("old1") && !new.contains("oldpassword"));
+        // Nothing else moves: same lines, same endings.
+        assert_eq!(new.lines().count(), ICE.lines().count());
+        assert!(new.ends_with("\r\n") && new.starts_with("v=0\r\nm=audio"));
+        assert_eq!(ice_credentials("v=0\r\n"), None);
     }
 }

@@ -27,6 +27,8 @@ struct Call {
     incoming: files::Incoming,
     drained: Arc<Notify>,
     verified: bool,
+    /// The `restart-ice` command asked for an ICE restart offer.
+    restart_requested: bool,
 }
 
 fn description_message(d: &SessionDescription) -> Value {
@@ -38,6 +40,7 @@ impl Call {
         if let Some(d) = data.get("description") {
             let desc: SessionDescription =
                 serde_json::from_value(d.clone()).map_err(|e| e.to_string())?;
+            report(json!({ "event": "remote-description", "type": desc.kind, "sdp": desc.sdp }));
             let stable = self.pc.signaling_state() == parley_media_gst::SignalingState::Stable;
             if desc.kind == SdpKind::Offer && !stable && !self.polite {
                 return Ok(()); // Collision: the impolite side ignores the other's offer.
@@ -57,7 +60,7 @@ impl Call {
                     .set_local_description_auto()
                     .await
                     .map_err(|e| e.to_string())?;
-                self.signal(sig, description_message(&answer)).await?;
+                self.send_description(sig, &answer).await?;
             }
         } else if let Some(c) = data.get("candidate") {
             let cand: Option<IceCandidate> = if c.is_null() {
@@ -72,6 +75,33 @@ impl Call {
             }
         }
         Ok(())
+    }
+
+    /// Sends our description, and reports it (tests compare ICE credentials across restarts).
+    async fn send_description(
+        &self,
+        sig: &mut Signaling,
+        d: &SessionDescription,
+    ) -> Result<(), String> {
+        report(json!({ "event": "local-description", "type": d.kind, "sdp": d.sdp }));
+        self.signal(sig, description_message(d)).await
+    }
+
+    /// Offers an ICE restart (new credentials), as `restartIce()` + negotiation would.
+    async fn restart_ice(&self, sig: &mut Signaling) -> Result<(), String> {
+        if self.pc.signaling_state() != parley_media_gst::SignalingState::Stable {
+            return Err("ICE restart while negotiating".into());
+        }
+        let offer = self
+            .pc
+            .create_offer(true)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.pc
+            .set_local_description(&offer)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.send_description(sig, &offer).await
     }
 
     async fn signal(&self, sig: &mut Signaling, data: Value) -> Result<(), String> {
@@ -200,6 +230,7 @@ impl Call {
             }
             Some("mute") => self.pc.set_audio_muted(v["on"].as_bool().unwrap_or(true)),
             Some("camera-off") => self.pc.set_video_paused(v["on"].as_bool().unwrap_or(true)),
+            Some("restart-ice") => self.restart_requested = true,
             Some("hangup") => {
                 let _ = self.pc.send_text(CHAT, &json!({ "t": "bye" }).to_string());
                 report(json!({ "event": "ended", "reason": "hangup" }));
@@ -276,13 +307,14 @@ pub(crate) async fn run(args: Args) -> Result<(), String> {
         incoming: files::Incoming::default(),
         drained: Arc::new(Notify::new()),
         verified: false,
+        restart_requested: false,
     };
     if !polite {
         let offer = pc
             .set_local_description_auto()
             .await
             .map_err(|e| e.to_string())?;
-        call.signal(&mut sig, description_message(&offer)).await?;
+        call.send_description(&mut sig, &offer).await?;
     }
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
@@ -312,7 +344,16 @@ pub(crate) async fn run(args: Args) -> Result<(), String> {
                 None => break Err("engine stopped".to_owned()),
             },
             line = stdin.next_line(), if stdin_open => match line {
-                Ok(Some(line)) => if call.command(&line) { break Ok(()) },
+                Ok(Some(line)) => {
+                    if call.command(&line) {
+                        break Ok(());
+                    }
+                    if std::mem::take(&mut call.restart_requested)
+                        && let Err(e) = call.restart_ice(&mut sig).await
+                    {
+                        report(json!({ "event": "negotiation-error", "message": e }));
+                    }
+                }
                 _ => stdin_open = false,
             },
             _ = tick.tick() => {
