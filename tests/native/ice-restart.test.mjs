@@ -149,6 +149,8 @@ e2e("ICE restart: the native engine offers one, then answers Chromium's", async 
   await waitFramesAdvance(page, 10, 30_000);
   await nativeFramesAdvance(native, 10);
   await native.waitFor((r) => r.event === "channel-open" && r.id === 0, "chat channel open");
+  const polite = native.reports.find((r) => r.event === "meet")?.polite;
+  step(`native side is ${polite ? "polite (answered first: DTLS client)" : "impolite (offered first: DTLS server)"}`);
   const first = await waitChromiumIce(page, (s) => s.connection === "connected" && !!s.selectedPair, "Chromium connected");
   step(`before: ${JSON.stringify(first)}`);
   const nativeLocalBefore = native.reports.filter((r) => r.event === "local-description").at(-1);

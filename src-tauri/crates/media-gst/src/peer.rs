@@ -360,6 +360,26 @@ impl PeerConnection {
         Ok(self.with_agent_credentials(to_description(&offer)?))
     }
 
+    /// Our DTLS role (`active`/`passive`) as the last completed negotiation set it.
+    fn dtls_role(&self) -> Option<&'static str> {
+        let local = self.description("current-local-description")?;
+        let role = if local.kind == SdpKind::Answer {
+            crate::sdp::setup(&local.sdp)?
+        } else {
+            let remote = self.description("current-remote-description")?;
+            match crate::sdp::setup(&remote.sdp)? {
+                "active" => "passive",
+                "passive" => "active",
+                _ => return None,
+            }
+        };
+        match role {
+            "active" => Some("active"),
+            "passive" => Some("passive"),
+            _ => None,
+        }
+    }
+
     fn restart_ice_agent(&self) -> Result<(), EngineError> {
         crate::ice::restart_agent(&self.inner.webrtc)?;
         self.inner.restarted.store(true, Ordering::Release);
@@ -413,7 +433,16 @@ impl PeerConnection {
             .ok_or_else(|| {
                 EngineError::InvalidState("no answer produced (no remote offer?)".into())
             })?;
-        Ok(self.with_agent_credentials(to_description(&answer)?))
+        let mut answer = self.with_agent_credentials(to_description(&answer)?);
+        if let Some(role) = self.dtls_role()
+            && crate::sdp::setup(&answer.sdp) != Some(role)
+        {
+            // webrtcbin answers `active` whenever it has answered nothing before, even when it
+            // is the DTLS server of this call (it made the first offer); browsers refuse a
+            // re-answer that flips the role ("Failed to set SSL role").
+            answer.sdp = crate::sdp::with_setup(&answer.sdp, role);
+        }
+        Ok(answer)
     }
 
     fn parse(desc: &SessionDescription) -> Result<WebRTCSessionDescription, EngineError> {

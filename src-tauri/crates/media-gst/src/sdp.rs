@@ -40,20 +40,33 @@ pub(crate) fn ice_credentials(sdp: &str) -> Option<(String, String)> {
 
 /// `sdp` with every `a=ice-ufrag:` / `a=ice-pwd:` value replaced, line endings kept.
 pub(crate) fn with_ice_credentials(sdp: &str, ufrag: &str, pwd: &str) -> String {
+    with_values(sdp, &[("a=ice-ufrag:", ufrag), ("a=ice-pwd:", pwd)])
+}
+
+/// The first `a=setup:` value (DTLS role: `active`, `passive` or `actpass`).
+pub(crate) fn setup(sdp: &str) -> Option<&str> {
+    sdp.lines()
+        .find_map(|line| line.trim_end().strip_prefix("a=setup:"))
+}
+
+/// `sdp` with every `a=setup:` value replaced, line endings kept.
+pub(crate) fn with_setup(sdp: &str, role: &str) -> String {
+    with_values(sdp, &[("a=setup:", role)])
+}
+
+/// `sdp` with the value of every line starting with one of the prefixes replaced.
+fn with_values(sdp: &str, values: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(sdp.len());
     for line in sdp.split_inclusive('\n') {
         let body = line.trim_end_matches(['\r', '\n']);
         let ending = &line[body.len()..];
-        if body.starts_with("a=ice-ufrag:") {
-            out.push_str("a=ice-ufrag:");
-            out.push_str(ufrag);
-            out.push_str(ending);
-        } else if body.starts_with("a=ice-pwd:") {
-            out.push_str("a=ice-pwd:");
-            out.push_str(pwd);
-            out.push_str(ending);
-        } else {
-            out.push_str(line);
+        match values.iter().find(|(prefix, _)| body.starts_with(prefix)) {
+            Some((prefix, value)) => {
+                out.push_str(prefix);
+                out.push_str(value);
+                out.push_str(ending);
+            }
+            None => out.push_str(line),
         }
     }
     out
@@ -93,5 +106,16 @@ mod tests {
         assert_eq!(new.lines().count(), ICE.lines().count());
         assert!(new.ends_with("\r\n") && new.starts_with("v=0\r\nm=audio"));
         assert_eq!(ice_credentials("v=0\r\n"), None);
+    }
+
+    #[test]
+    fn reads_and_replaces_the_dtls_role() {
+        let sdp =
+            "v=0\r\nm=audio 9 UDP 111\r\na=setup:active\r\nm=video 9 UDP 96\r\na=setup:active\r\n";
+        assert_eq!(setup(sdp), Some("active"));
+        let passive = with_setup(sdp, "passive");
+        assert_eq!(passive.matches("a=setup:passive\r\n").count(), 2);
+        assert_eq!(setup(&passive), Some("passive"));
+        assert_eq!(setup("v=0\r\n"), None);
     }
 }
