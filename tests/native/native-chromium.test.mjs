@@ -77,6 +77,8 @@ e2e("native engine <-> Chromium UI: media, chat, files, verification, hang-up", 
   await waitFramesAdvance(page, 10, 30_000);
   await nativeFramesAdvance(native, 10);
   await nativeFramesAdvance(native, 10);
+  // Both VP8 and H.264 are on offer; VP8 is the engine's preference.
+  assert.equal(native.reports.filter((r) => r.event === "status").at(-1)?.sendCodec, "vp8");
 
   step('Both sides receive audio');
   // Both sides receive audio: the browser's level meter moves; the native side hears sound.

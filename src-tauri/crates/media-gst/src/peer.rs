@@ -13,8 +13,7 @@ use crate::error::{EngineError, make};
 use crate::media::{self, Counters, EventSink, SendChain};
 use crate::options::MediaOptions;
 use crate::types::{
-    ConnectionState, IceCandidate, MediaKind, PeerEvent, SdpKind, SessionDescription,
-    SignalingState,
+    ConnectionState, IceCandidate, PeerEvent, SdpKind, SessionDescription, SignalingState,
 };
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -47,6 +46,7 @@ pub fn init() -> Result<(), EngineError> {
         "nicesrc",
         "vp8enc",
         "vp8dec",
+        "rtpvp8depay",
         "opusenc",
         "opusdec",
         "rtpvp8pay",
@@ -185,7 +185,7 @@ impl PeerConnection {
         };
         let video = match media::video_source(&options.video)? {
             Some(src) => {
-                let chain = media::video_send(&options, src)?;
+                let chain = crate::video_send::video_send(&options, src, &counters)?;
                 Self::attach(&pipeline, &webrtc, &chain)?;
                 Some(chain)
             }
@@ -377,6 +377,9 @@ impl PeerConnection {
         with_promise(|p| webrtc.emit_by_name::<()>("set-local-description", &[&d, p]))
             .await
             .map_err(|e| EngineError::BadDescription(e.to_string()))?;
+        if desc.kind == SdpKind::Answer {
+            self.settle_video_codec(&desc.sdp, true)?;
+        }
         Ok(())
     }
 
@@ -403,37 +406,58 @@ impl PeerConnection {
             ));
         }
         let d = Self::parse(desc)?;
-        self.follow_payload_types(&desc.sdp);
+        if desc.kind == SdpKind::Offer {
+            self.follow_payload_types(&desc.sdp);
+        }
         let webrtc = self.inner.webrtc.clone();
         with_promise(|p| webrtc.emit_by_name::<()>("set-remote-description", &[&d, p]))
             .await
             .map_err(|e| EngineError::BadDescription(e.to_string()))?;
+        if desc.kind == SdpKind::Answer {
+            self.settle_video_codec(&desc.sdp, false)?;
+        }
         Ok(())
     }
 
-    /// A browser's offer may number VP8 and Opus differently from ours: send what it expects.
+    /// A browser's offer numbers codecs its own way: send what it expects, and list the video
+    /// codecs we accept under its numbers.
     fn follow_payload_types(&self, sdp: &str) {
-        for (kind, chain) in [
-            (MediaKind::Video, &self.inner.video),
-            (MediaKind::Audio, &self.inner.audio),
-        ] {
-            let codec = if kind == MediaKind::Video {
-                "VP8/90000"
-            } else {
-                "opus/48000"
-            };
-            let Some(pt) = crate::sdp::payload_type(sdp, codec) else {
-                continue;
-            };
-            if let Ok(guard) = chain.lock()
-                && let Some(chain) = guard.as_ref()
-            {
-                chain.payloader.set_property("pt", pt);
-                chain
-                    .rtp_caps
-                    .set_property("caps", media::rtp_caps_for(kind, pt));
+        if let Some(pt) = crate::sdp::payload_type(sdp, "opus/48000")
+            && let Ok(guard) = self.inner.audio.lock()
+            && let Some(chain) = guard.as_ref()
+        {
+            if let Some(pay) = &chain.payloader {
+                pay.set_property("pt", pt);
             }
+            chain.rtp_caps.set_property("caps", media::opus_caps(pt));
         }
+        if let Ok(mut guard) = self.inner.video.lock()
+            && let Some(chain) = guard.as_mut()
+            && let Some(slot) = chain.encoder.as_mut()
+        {
+            slot.follow_offer(sdp, &chain.rtp_caps);
+        }
+    }
+
+    /// After an answer is applied (`ours`: we wrote it): start sending video in its codec.
+    fn settle_video_codec(&self, answer: &str, ours: bool) -> Result<(), EngineError> {
+        let mut guard = self
+            .inner
+            .video
+            .lock()
+            .map_err(|_| EngineError::Pipeline("video chain lock poisoned".into()))?;
+        if let Some(chain) = guard.as_mut()
+            && let Some(slot) = chain.encoder.as_mut()
+        {
+            slot.settle(answer, ours, &chain.bin, &chain.rtp_caps)?;
+        }
+        Ok(())
+    }
+
+    /// The video codec being sent, once negotiated.
+    pub fn video_send_codec(&self) -> Option<crate::codec::VideoCodec> {
+        let guard = self.inner.video.lock().ok()?;
+        guard.as_ref()?.encoder.as_ref()?.sending()
     }
 
     /// `addIceCandidate(candidate)`; `None` marks the end of the remote's candidates.
@@ -502,6 +526,11 @@ impl PeerConnection {
     /// Remote video frames decoded so far.
     pub fn frames_decoded(&self) -> u64 {
         self.inner.counters.frames_decoded.load(Ordering::Relaxed)
+    }
+
+    /// Local video frames encoded so far (sent, unless the network drops them).
+    pub fn frames_encoded(&self) -> u64 {
+        self.inner.counters.frames_encoded.load(Ordering::Relaxed)
     }
 
     /// Peak level of the latest remote audio buffer, 0..1.

@@ -96,6 +96,14 @@ pub(crate) fn records(reply: &gst::StructureRef, counters: &Counters) -> Vec<Val
                 _ => {}
             }
         }
+        if map.get("type").and_then(Value::as_str) == Some("outbound-rtp")
+            && map.get("kind").and_then(Value::as_str) == Some("video")
+        {
+            map.insert(
+                "framesEncoded".into(),
+                counters.frames_encoded.load(Ordering::Relaxed).into(),
+            );
+        }
         out.push(Value::Object(map));
     }
     out
