@@ -83,14 +83,16 @@ impl VideoCodec {
         }
     }
 
-    /// Whether an SDP format (`a=rtpmap` name and `a=fmtp` parameters) is this codec as the
-    /// engine sends and accepts it.
-    pub(crate) fn matches(self, encoding: &str, fmtp: &str) -> bool {
+    /// How well an SDP format (`a=rtpmap` name and `a=fmtp` parameters) fits this codec as the
+    /// engine sends and accepts it: 2 exactly, 1 compatibly, 0 not at all. H.264 needs
+    /// packetization-mode 1 and a baseline-family profile; `42e01f` is exact. (webrtcbin
+    /// writes its answers without `profile-level-id`: that is compatible.)
+    pub(crate) fn fit(self, encoding: &str, fmtp: &str) -> u8 {
         if !encoding.eq_ignore_ascii_case(self.encoding_name()) {
-            return false;
+            return 0;
         }
         match self {
-            VideoCodec::Vp8 => true,
+            VideoCodec::Vp8 => 2,
             VideoCodec::H264 => {
                 let param = |key: &str| {
                     fmtp.split(';').find_map(|kv| {
@@ -98,9 +100,15 @@ impl VideoCodec {
                         k.trim().eq_ignore_ascii_case(key).then(|| v.trim())
                     })
                 };
-                param("packetization-mode") == Some("1")
-                    && param("profile-level-id")
-                        .is_some_and(|v| v.eq_ignore_ascii_case(H264_PROFILE_LEVEL_ID))
+                if param("packetization-mode") != Some("1") {
+                    return 0;
+                }
+                match param("profile-level-id") {
+                    Some(v) if v.eq_ignore_ascii_case(H264_PROFILE_LEVEL_ID) => 2,
+                    Some(v) if v.len() == 6 && v[..2].eq_ignore_ascii_case("42") => 1,
+                    Some(_) => 0,
+                    None => 1,
+                }
             }
         }
     }
@@ -184,17 +192,25 @@ pub(crate) fn available(wanted: &[VideoCodec]) -> Vec<VideoCodec> {
     out
 }
 
-/// Payload type of each of `codecs` in the video section of `sdp`, in the SDP's order.
+/// Payload type of each of `codecs` in the video section of `sdp` (its best fitting format,
+/// the first of equals), in the SDP's order.
 pub(crate) fn in_sdp(sdp: &str, codecs: &[VideoCodec]) -> Vec<(VideoCodec, u32)> {
-    let mut out: Vec<(VideoCodec, u32)> = Vec::new();
-    for (pt, encoding, fmtp) in crate::sdp::video_formats(sdp) {
-        if let Some(&codec) = codecs.iter().find(|c| c.matches(&encoding, &fmtp))
-            && !out.iter().any(|(c, _)| *c == codec)
-        {
-            out.push((codec, pt));
+    let formats = crate::sdp::video_formats(sdp);
+    let mut found: Vec<(usize, VideoCodec, u32)> = Vec::new();
+    for &codec in codecs {
+        let mut best: Option<(u8, usize, u32)> = None;
+        for (at, (pt, encoding, fmtp)) in formats.iter().enumerate() {
+            let fit = codec.fit(encoding, fmtp);
+            if fit > 0 && best.is_none_or(|(b, _, _)| fit > b) {
+                best = Some((fit, at, *pt));
+            }
+        }
+        if let Some((_, at, pt)) = best {
+            found.push((at, codec, pt));
         }
     }
-    out
+    found.sort_by_key(|(at, _, _)| *at);
+    found.into_iter().map(|(_, c, pt)| (c, pt)).collect()
 }
 
 #[cfg(test)]
@@ -202,30 +218,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn h264_matches_only_constrained_baseline_mode_1() {
+    fn h264_fits_baseline_family_in_mode_1() {
         let c = VideoCodec::H264;
-        assert!(c.matches(
-            "H264",
-            "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
-        ));
-        assert!(!c.matches(
-            "H264",
-            "level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f"
-        ));
-        assert!(!c.matches("H264", "packetization-mode=1;profile-level-id=4d001f"));
-        assert!(!c.matches("VP8", ""));
-        assert!(VideoCodec::Vp8.matches("vp8", ""));
+        let fit = |fmtp: &str| c.fit("H264", fmtp);
+        assert_eq!(
+            fit("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"),
+            2
+        );
+        assert_eq!(fit("packetization-mode=1;profile-level-id=42001f"), 1);
+        assert_eq!(fit("packetization-mode=1"), 1);
+        assert_eq!(fit("packetization-mode=0;profile-level-id=42e01f"), 0);
+        assert_eq!(fit("packetization-mode=1;profile-level-id=4d001f"), 0);
+        assert_eq!(c.fit("VP8", ""), 0);
+        assert_eq!(VideoCodec::Vp8.fit("vp8", ""), 2);
     }
 
     #[test]
     fn finds_codecs_in_sdp_order() {
         let sdp = "v=0\r\nm=audio 9 UDP 111\r\na=rtpmap:111 opus/48000/2\r\n\
-            m=video 9 UDP 108 96 104\r\na=rtpmap:96 VP8/90000\r\n\
-            a=rtpmap:104 H264/90000\r\na=fmtp:104 packetization-mode=0;profile-level-id=42e01f\r\n\
+            m=video 9 UDP 104 96 108\r\na=rtpmap:96 VP8/90000\r\n\
+            a=rtpmap:104 H264/90000\r\na=fmtp:104 packetization-mode=1;profile-level-id=42001f\r\n\
             a=rtpmap:108 H264/90000\r\na=fmtp:108 packetization-mode=1;profile-level-id=42e01f\r\n";
         assert_eq!(
             in_sdp(sdp, &[VideoCodec::Vp8, VideoCodec::H264]),
-            vec![(VideoCodec::H264, 108), (VideoCodec::Vp8, 96)]
+            vec![(VideoCodec::Vp8, 96), (VideoCodec::H264, 108)]
         );
         assert_eq!(in_sdp(sdp, &[VideoCodec::Vp8]), vec![(VideoCodec::Vp8, 96)]);
     }
