@@ -152,6 +152,17 @@ async fn h264_only_sender_is_decoded() {
         "{} frames encoded",
         a.frames_encoded()
     );
+    // getStats() reports them as the browser does.
+    let stats = a.stats().await.unwrap();
+    let encoded = stats
+        .iter()
+        .filter(|r| r["type"] == "outbound-rtp" && r["kind"] == "video")
+        .filter_map(|r| r["framesEncoded"].as_f64())
+        .sum::<f64>();
+    assert!(
+        encoded >= 20.0,
+        "outbound-rtp framesEncoded {encoded}: {stats:?}"
+    );
     a.close();
     b.close();
 }
