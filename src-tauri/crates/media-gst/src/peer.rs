@@ -431,33 +431,7 @@ impl PeerConnection {
             }
             chain.rtp_caps.set_property("caps", media::opus_caps(pt));
         }
-        if let Ok(mut guard) = self.inner.video.lock()
-            && let Some(chain) = guard.as_mut()
-            && let Some(slot) = chain.encoder.as_mut()
-        {
-            slot.follow_offer(sdp, &chain.rtp_caps);
-        }
-    }
-
-    /// After an answer is applied (`ours`: we wrote it): start sending video in its codec.
-    fn settle_video_codec(&self, answer: &str, ours: bool) -> Result<(), EngineError> {
-        let mut guard = self
-            .inner
-            .video
-            .lock()
-            .map_err(|_| EngineError::Pipeline("video chain lock poisoned".into()))?;
-        if let Some(chain) = guard.as_mut()
-            && let Some(slot) = chain.encoder.as_mut()
-        {
-            slot.settle(answer, ours, &chain.bin, &chain.rtp_caps)?;
-        }
-        Ok(())
-    }
-
-    /// The video codec being sent, once negotiated.
-    pub fn video_send_codec(&self) -> Option<crate::codec::VideoCodec> {
-        let guard = self.inner.video.lock().ok()?;
-        guard.as_ref()?.encoder.as_ref()?.sending()
+        self.follow_video_offer(sdp);
     }
 
     /// `addIceCandidate(candidate)`; `None` marks the end of the remote's candidates.

@@ -15,6 +15,7 @@ use crate::codec::{self, VideoCodec};
 use crate::error::{EngineError, make};
 use crate::media::{Counters, SendChain, caps_filter, ghost_src, set_str};
 use crate::options::MediaOptions;
+use crate::peer::PeerConnection;
 use crate::stamp;
 
 /// The encoder end of the video chain, settled by negotiation.
@@ -197,6 +198,38 @@ impl EncoderSlot {
         tracing::info!("sending video as {} (pt {pt})", codec.encoding_name());
         self.sending = Some((codec, pt, pay));
         Ok(())
+    }
+}
+
+impl PeerConnection {
+    /// Before a remote offer is applied: the video codecs we accept, under its numbers.
+    pub(crate) fn follow_video_offer(&self, sdp: &str) {
+        if let Ok(mut guard) = self.video_chain().lock()
+            && let Some(chain) = guard.as_mut()
+            && let Some(slot) = chain.encoder.as_mut()
+        {
+            slot.follow_offer(sdp, &chain.rtp_caps);
+        }
+    }
+
+    /// After an answer is applied (`ours`: we wrote it): start sending video in its codec.
+    pub(crate) fn settle_video_codec(&self, answer: &str, ours: bool) -> Result<(), EngineError> {
+        let mut guard = self
+            .video_chain()
+            .lock()
+            .map_err(|_| EngineError::Pipeline("video chain lock poisoned".into()))?;
+        if let Some(chain) = guard.as_mut()
+            && let Some(slot) = chain.encoder.as_mut()
+        {
+            slot.settle(answer, ours, &chain.bin, &chain.rtp_caps)?;
+        }
+        Ok(())
+    }
+
+    /// The video codec being sent, once negotiated.
+    pub fn video_send_codec(&self) -> Option<VideoCodec> {
+        let guard = self.video_chain().lock().ok()?;
+        guard.as_ref()?.encoder.as_ref()?.sending()
     }
 }
 
