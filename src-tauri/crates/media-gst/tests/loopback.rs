@@ -163,6 +163,19 @@ async fn h264_only_sender_is_decoded() {
         encoded >= 20.0,
         "outbound-rtp framesEncoded {encoded}: {stats:?}"
     );
+    // An ICE restart renegotiates: the re-offer lists the codec being sent, which goes on.
+    let offer = a.create_offer(true).await.unwrap();
+    assert!(
+        offer.sdp.contains("H264/90000") && offer.sdp.contains("profile-level-id=42e01f"),
+        "{}",
+        offer.sdp
+    );
+    a.set_local_description(&offer).await.unwrap();
+    b.set_remote_description(&offer).await.unwrap();
+    let answer = b.set_local_description_auto().await.unwrap();
+    a.set_remote_description(&answer).await.unwrap();
+    frames_advance(&b, 20).await;
+    assert_eq!(a.video_send_codec(), Some(VideoCodec::H264));
     a.close();
     b.close();
 }
