@@ -196,12 +196,15 @@ async function run(kind, [w, h]) {
     await rx.page.reload();
     const code = await createRoom(rx.page);
     let senderPids;
+    /** The native sender's recent output, for errors. */
+    let nativeLog = () => "";
     /** @type {() => Promise<{at: number, n: number}>} */
     let encodedNow;
     if (kind === "native") {
       const native = startNativePeer(scope, ["--server", server.wsUrl, "--join", code, "--stamp", "--width", String(w), "--height", String(h), "--fps", "30", "--kbps", w > 640 ? "2500" : "1200", ...nativeFlags]);
       const pid = await native.waitFor((r) => r.event === "welcome", "welcome").then(() => native.pid);
       senderPids = [pid];
+      nativeLog = () => `--- native peer ---\n${native.log()}`;
       encodedNow = async () => nativeEncoded(native);
     } else {
       const tx = await launchParty(scope, `tx-${kind}-${w}`, { url: home });
@@ -212,7 +215,9 @@ async function run(kind, [w, h]) {
       senderPids = pidsWith(`parley-e2e-profile-tx-${kind}-${w}`);
       encodedNow = async () => videoCounters(tx.page).then((c) => ({ at: c.at, n: c.encoded }));
     }
-    await waitConnected(rx.page, 40_000);
+    await waitConnected(rx.page, 40_000).catch((err) => {
+      throw new Error(`${err}\n${nativeLog()}`);
+    });
     await waitFramesAdvance(rx.page, 30, 30_000);
     const jb0 = await jitterCounters(rx.page);
     const dec0 = await videoCounters(rx.page);

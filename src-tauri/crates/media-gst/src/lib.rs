@@ -16,6 +16,7 @@ mod latency;
 mod media;
 mod options;
 mod peer;
+mod receive_only;
 mod sdp;
 pub mod stamp;
 mod stats;

@@ -29,6 +29,7 @@ struct Inner {
     channels: Mutex<HashMap<u16, WebRTCDataChannel>>,
     video: Mutex<Option<SendChain>>,
     audio: Mutex<Option<SendChain>>,
+    receive_only: crate::receive_only::ReceiveOnly,
     closed: AtomicBool,
 }
 
@@ -191,6 +192,12 @@ impl PeerConnection {
             }
             None => None,
         };
+        let receive_only = crate::receive_only::ReceiveOnly::add(
+            &webrtc,
+            audio.is_some(),
+            video.is_some(),
+            &options.video_codecs,
+        );
 
         let inner = Arc::new(Inner {
             pipeline,
@@ -200,6 +207,7 @@ impl PeerConnection {
             channels: Mutex::new(HashMap::new()),
             video: Mutex::new(video),
             audio: Mutex::new(audio),
+            receive_only,
             closed: AtomicBool::new(false),
         });
         let pc = PeerConnection { inner };
@@ -432,6 +440,7 @@ impl PeerConnection {
             chain.rtp_caps.set_property("caps", media::opus_caps(pt));
         }
         self.follow_video_offer(sdp);
+        self.inner.receive_only.follow_offer(sdp);
     }
 
     /// `addIceCandidate(candidate)`; `None` marks the end of the remote's candidates.
