@@ -217,8 +217,12 @@ pub fn run() {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Logs go to stderr, which launchers (and WebKitWebDriver in the app tests) pass on.
     // Ignored when a subscriber is already set (e.g. the mobile host installed one).
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn close_transports_of<R: Runtime>(app: &tauri::AppHandle<R>, webview: &str) {

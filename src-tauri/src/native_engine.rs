@@ -57,6 +57,8 @@ pub struct NativeError {
 
 impl From<EngineError> for NativeError {
     fn from(e: EngineError) -> Self {
+        // Every failure the page sees is in the app's log too (the page's console is not).
+        tracing::warn!(error = %e, "native engine command failed");
         Self {
             code: e.code(),
             message: e.to_string(),
@@ -260,6 +262,13 @@ pub fn native_create(
     }
     tauri::async_runtime::spawn(async move {
         while let Some(ev) = rx.recv().await {
+            match &ev {
+                PeerEvent::ConnectionState(state) => tracing::info!(?state, "native call"),
+                PeerEvent::Error { code, message, .. } => {
+                    tracing::warn!(%code, %message, "native engine error");
+                }
+                _ => {}
+            }
             let closed = matches!(ev, PeerEvent::ConnectionState(ConnectionState::Closed));
             if events.send(event_json(ev)).is_err() || closed {
                 break;
