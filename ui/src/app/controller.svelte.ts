@@ -451,7 +451,9 @@ export class Controller {
         return;
       case "signal":
         if (!mine) return;
-        if (this.live.remote === msg.from && !this.live.everConnected && isNoPath(msg.data)) {
+        // The other side gave up before any media flowed, whether or not our call had started
+        // (a polite side waiting for the first offer must not start one on this message).
+        if ((this.live.remote === msg.from || this.awaiting === msg.from) && !this.live.everConnected && isNoPath(msg.data)) {
           const own = this.live.noPathReason;
           this.banner = { code: own === "relay-unavailable" ? own : msg.data.noPath };
           this.end("failed");
