@@ -29,6 +29,13 @@ memory_kib() {
   done
   echo "$total"
 }
+# The time (ns) at which the app's log first shows $1, polled for up to 10 s; empty if never.
+logged_at() {
+  for _ in $(seq 1 400); do
+    grep -q "$1" "$work/log" && { date +%s%N; return; }
+    sleep 0.025
+  done
+}
 for i in $(seq 1 "$runs"); do
   rm -rf "$work/home"; mkdir -p "$work/home"
   start=$(date +%s%N)
@@ -36,18 +43,10 @@ for i in $(seq 1 "$runs"); do
     PARLEY_PORT=0 PARLEY_SINGLE_INSTANCE=0 NO_COLOR=1 RUST_LOG=info \
     "$bin" > "$work/log" 2>&1 &
   pid=$!
-  # The page's probe script reports to the backend once the UI document runs.
-  for _ in $(seq 1 400); do
-    grep -q "webview features" "$work/log" && break
-    sleep 0.025
-  done
-  loaded=$(date +%s%N)
-  # The same probe reports the page's first contentful paint (Paint Timing API).
-  painted=""
-  for _ in $(seq 1 400); do
-    grep -q "first contentful paint" "$work/log" && { painted=$(date +%s%N); break; }
-    sleep 0.025
-  done
+  # The page's probe script reports to the backend once the UI document runs, then again on
+  # the page's first contentful paint (Paint Timing API).
+  loaded=$(logged_at "webview features"); loaded=${loaded:-$(date +%s%N)}
+  painted=$(logged_at "first contentful paint")
   sleep 5  # idle: let start-up work settle before reading memory
   rss=$(memory_kib "$pid" status VmRSS:)
   pss=$(memory_kib "$pid" smaps_rollup Pss:)

@@ -112,23 +112,22 @@ pub fn get_settings(state: State<'_, AppState>) -> Settings {
     state.settings()
 }
 
-/// Validates, saves and applies new settings; returns what was saved. The device id is not
-/// the UI's to change, so the stored one is kept whatever the UI sends.
+/// Validates, saves and applies new settings; returns what was saved. The device id and the
+/// devices added by address are not the UI's to change, so the stored ones are kept.
 #[tauri::command]
 pub fn save_settings<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     settings: Settings,
 ) -> Result<Settings, CommandError> {
-    let mut new = settings;
-    {
-        // Held across the write, so a device added meanwhile is not lost.
-        let mut current = lock(&state.settings);
-        new.device_id.clone_from(&current.device_id);
-        new.added_devices.clone_from(&current.added_devices);
-        settings_store::save(&app, &state.settings_file, &new)?;
-        *current = new.clone();
-    }
+    let new = update_settings(&app, &state, |current| {
+        Some(Settings {
+            device_id: current.device_id.clone(),
+            added_devices: current.added_devices.clone(),
+            ..settings
+        })
+    })?
+    .unwrap_or_else(|| state.settings());
     if let Some(node) = app
         .try_state::<crate::device_commands::NodeState>()
         .and_then(|s| s.node())
@@ -140,10 +139,6 @@ pub fn save_settings<R: Runtime>(
             }
         });
     }
-    // A rename or discoverability change reaches the network through this event's listeners.
-    if let Err(error) = app.emit(SETTINGS_CHANGED, &new) {
-        tracing::warn!(%error, "could not announce new settings");
-    }
     Ok(new)
 }
 
@@ -151,22 +146,38 @@ pub fn save_settings<R: Runtime>(
 /// write is logged: the device is listed now either way.
 pub fn remember_added_device<R: Runtime>(app: &AppHandle<R>, address: &str) {
     let state = app.state::<AppState>();
-    let settings = {
-        let mut current = lock(&state.settings);
+    let remembered = update_settings(app, &state, |current| {
         let mut settings = current.clone();
-        if !settings.remember_added_device(address) {
-            return;
-        }
-        if let Err(error) = settings_store::save(app, &state.settings_file, &settings) {
-            tracing::warn!(%error, "could not remember the added device");
-            return;
-        }
-        *current = settings.clone();
-        settings
+        settings.remember_added_device(address).then_some(settings)
+    });
+    if let Err(error) = remembered {
+        tracing::warn!(%error, "could not remember the added device");
+    }
+}
+
+/// Replaces the settings with what `change` makes of the current ones (`None`: nothing to
+/// change), saved first and announced as [`SETTINGS_CHANGED`]; returns the new settings. The
+/// lock is held across the write, so concurrent changes (a save from the UI, a device added)
+/// cannot undo each other.
+fn update_settings<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    change: impl FnOnce(&Settings) -> Option<Settings>,
+) -> Result<Option<Settings>, SettingsError> {
+    let new = {
+        let mut current = lock(&state.settings);
+        let Some(new) = change(&current) else {
+            return Ok(None);
+        };
+        settings_store::save(app, &state.settings_file, &new)?;
+        *current = new.clone();
+        new
     };
-    if let Err(error) = app.emit(SETTINGS_CHANGED, &settings) {
+    // A rename or discoverability change reaches the network through this event's listeners.
+    if let Err(error) = app.emit(SETTINGS_CHANGED, &new) {
         tracing::warn!(%error, "could not announce new settings");
     }
+    Ok(Some(new))
 }
 
 /// Describes this device and its media capabilities.

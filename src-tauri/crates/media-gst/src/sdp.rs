@@ -29,13 +29,18 @@ pub(crate) fn mline_of_mid(sdp: &str, mid: &str) -> Option<u32> {
     None
 }
 
+/// The value of the first line starting with `prefix`.
+fn first_value<'a>(sdp: &'a str, prefix: &str) -> Option<&'a str> {
+    sdp.lines()
+        .find_map(|line| line.trim_end().strip_prefix(prefix))
+}
+
 /// The first `a=ice-ufrag:` and `a=ice-pwd:` values (bundled m-sections share one pair).
 pub(crate) fn ice_credentials(sdp: &str) -> Option<(String, String)> {
-    let value = |prefix: &str| {
-        sdp.lines()
-            .find_map(|line| line.trim_end().strip_prefix(prefix).map(str::to_owned))
-    };
-    Some((value("a=ice-ufrag:")?, value("a=ice-pwd:")?))
+    Some((
+        first_value(sdp, "a=ice-ufrag:")?.to_owned(),
+        first_value(sdp, "a=ice-pwd:")?.to_owned(),
+    ))
 }
 
 /// `sdp` with every `a=ice-ufrag:` / `a=ice-pwd:` value replaced, line endings kept.
@@ -45,8 +50,7 @@ pub(crate) fn with_ice_credentials(sdp: &str, ufrag: &str, pwd: &str) -> String 
 
 /// The first `a=setup:` value (DTLS role: `active`, `passive` or `actpass`).
 pub(crate) fn setup(sdp: &str) -> Option<&str> {
-    sdp.lines()
-        .find_map(|line| line.trim_end().strip_prefix("a=setup:"))
+    first_value(sdp, "a=setup:")
 }
 
 /// `sdp` with every `a=setup:` value replaced, line endings kept.
