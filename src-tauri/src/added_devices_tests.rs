@@ -92,3 +92,35 @@ fn the_list_keeps_the_newest_devices_and_no_duplicates() {
     settings.added_devices.push("not an address".into());
     assert_eq!(settings.validate().unwrap_err().field, "addedDevices");
 }
+
+#[test]
+fn hostile_remembered_addresses_are_refused_or_repaired() {
+    let oversized = format!("{}:7878", "a".repeat(300));
+    for bad in [oversized.as_str(), "host\u{0}:1", "", "two words:1"] {
+        let settings = Settings {
+            added_devices: vec![bad.to_owned()],
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings.validate().unwrap_err().field,
+            "addedDevices",
+            "{bad:?}"
+        );
+    }
+    // A file with a bad list keeps its other fields and starts with no remembered devices.
+    let defaults = Settings::default();
+    let mut stored = defaults.to_stored();
+    stored.insert("displayName".into(), json!("Kept"));
+    stored.insert("addedDevices".into(), json!([oversized]));
+    let repaired = Settings::repair(&stored, &defaults);
+    assert_eq!(repaired.settings.display_name, "Kept");
+    assert!(repaired.settings.added_devices.is_empty());
+    assert!(repaired.warnings.iter().any(|w| w.contains("addedDevices")));
+    stored.insert("addedDevices".into(), json!("not a list"));
+    assert!(
+        Settings::repair(&stored, &defaults)
+            .settings
+            .added_devices
+            .is_empty()
+    );
+}
