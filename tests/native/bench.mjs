@@ -7,12 +7,17 @@
 //   node tests/native/bench.mjs [--seconds 20] [--sizes 640x480,1280x720]
 //
 // Needs `make build` (parley-server, parley-native-peer, ui/dist). Prints a Markdown table.
+// PARLEY_NATIVE_PEER_BIN picks the native binary (e.g. target/release/parley-native-peer, as
+// the app ships release); the table's footer names the one used. "decoded fps" is the
+// receiver's getStats() framesDecoded rate, "encoded fps" the sender's (native: frames out of
+// the encoder; Chromium: outbound-rtp framesEncoded); "stamped frames read" is how often the
+// page managed to read a code off a displayed frame, which latency uses.
 import { readFileSync, readdirSync } from "node:fs";
 import { launchParty, uiUrl } from "../../ui/e2e/lib/browser.mjs";
 import { Scope } from "../../ui/e2e/lib/scope.mjs";
 import { startPublicServer } from "../../ui/e2e/lib/server.mjs";
 import { createRoom, joinRoom, waitConnected, waitFramesAdvance } from "../../ui/e2e/lib/ui.mjs";
-import { startNativePeer } from "./lib/native-peer.mjs";
+import { nativePeerBinary, startNativePeer } from "./lib/native-peer.mjs";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -98,6 +103,37 @@ const keepPcsScript = `(() => {
   window.RTCPeerConnection = class extends P { constructor(...a) { super(...a); window.__benchPcs.push(this); } };
 })();`;
 
+/**
+ * Video frame counters of the page's connected peer connections: frames decoded and their size
+ * (inbound-rtp), frames encoded (outbound-rtp), with the page's clock.
+ */
+async function videoCounters(page) {
+  return page.evaluate(async () => {
+    const out = { at: Date.now(), decoded: 0, width: 0, height: 0, encoded: 0 };
+    for (const pc of /** @type {any} */ (window).__benchPcs ?? []) {
+      if (pc.connectionState !== "connected") continue;
+      for (const r of (await pc.getStats()).values()) {
+        if (r.kind !== "video") continue;
+        if (r.type === "inbound-rtp") Object.assign(out, { decoded: r.framesDecoded ?? 0, width: r.frameWidth ?? 0, height: r.frameHeight ?? 0 });
+        if (r.type === "outbound-rtp") out.encoded += r.framesEncoded ?? 0;
+      }
+    }
+    return out;
+  });
+}
+
+/** Frames per second between two counter snapshots. */
+const rate = (a, b, at = "at") => {
+  const ms = (b[at] - a[at] + 2 ** 32) % 2 ** 32;
+  return ms > 0 ? (1000 * (b.n - a.n)) / ms : NaN;
+};
+
+/** The native sender's latest status report: frames encoded and its clock (ms mod 2^32). */
+function nativeEncoded(native) {
+  const r = native.reports.filter((x) => x.event === "status").at(-1);
+  return { at: r?.at ?? 0, n: r?.framesEncoded ?? 0 };
+}
+
 /** Cumulative receive-side jitter buffer counters per kind (inbound-rtp). */
 async function jitterCounters(page) {
   return page.evaluate(async () => {
@@ -160,26 +196,43 @@ async function run(kind, [w, h]) {
     await rx.page.reload();
     const code = await createRoom(rx.page);
     let senderPids;
+    /** The native sender's recent output, for errors. */
+    let nativeLog = () => "";
+    /** @type {() => Promise<{at: number, n: number}>} */
+    let encodedNow;
     if (kind === "native") {
       const native = startNativePeer(scope, ["--server", server.wsUrl, "--join", code, "--stamp", "--width", String(w), "--height", String(h), "--fps", "30", "--kbps", w > 640 ? "2500" : "1200", ...nativeFlags]);
       const pid = await native.waitFor((r) => r.event === "welcome", "welcome").then(() => native.pid);
       senderPids = [pid];
+      nativeLog = () => `--- native peer ---\n${native.log()}`;
+      encodedNow = async () => nativeEncoded(native);
     } else {
       const tx = await launchParty(scope, `tx-${kind}-${w}`, { url: home });
       await tx.context.addInitScript({ content: stampedCameraScript(w, h) });
+      await tx.context.addInitScript({ content: keepPcsScript });
       await tx.page.reload();
       await joinRoom(tx.page, code);
       senderPids = pidsWith(`parley-e2e-profile-tx-${kind}-${w}`);
+      encodedNow = async () => videoCounters(tx.page).then((c) => ({ at: c.at, n: c.encoded }));
     }
-    await waitConnected(rx.page, 40_000);
+    await waitConnected(rx.page, 40_000).catch((err) => {
+      throw new Error(`${err}\n${nativeLog()}`);
+    });
     await waitFramesAdvance(rx.page, 30, 30_000);
     const jb0 = await jitterCounters(rx.page);
+    const dec0 = await videoCounters(rx.page);
+    const enc0 = await encodedNow();
     const cpu0 = cpuSeconds(senderPids);
     const t0 = Date.now();
     const lat = await measureLatency(rx.page, seconds * 1000, w);
     const cpu = (cpuSeconds(senderPids) - cpu0) / ((Date.now() - t0) / 1000);
+    const dec1 = await videoCounters(rx.page);
+    const enc1 = await encodedNow();
     const jb = jitterWindow(jb0, await jitterCounters(rx.page));
-    return { kind, size: `${w}x${h}`, ...lat, senderCpuPct: Math.round(cpu * 100), jb };
+    const decodedFps = rate({ at: dec0.at, n: dec0.decoded }, { at: dec1.at, n: dec1.decoded });
+    const encodedFps = rate(enc0, enc1);
+    const decodedSize = `${dec1.width}x${dec1.height}`;
+    return { kind, size: `${w}x${h}`, ...lat, decodedFps, decodedSize, encodedFps, senderCpuPct: Math.round(cpu * 100), jb };
   } finally {
     await scope.close();
   }
@@ -194,10 +247,13 @@ for (const size of sizes) {
   }
 }
 const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-console.log(`| sender -> Chromium | size | received fps | latency p50 | latency p95 | sender CPU (% of one core) | receiver jitter buffer video / audio (avg, target) |`);
-console.log(`|---|---|---|---|---|---|---|`);
+const bin = nativePeerBinary();
+const profile = /\/release\//.test(bin) ? "release" : /\/debug\//.test(bin) ? "debug" : "unknown profile";
+console.log(`| sender -> Chromium | sent | decoded size | sender encoded fps | receiver decoded fps | stamped frames read per s | latency p50 | latency p95 | sender CPU (% of one core) | receiver jitter buffer video / audio (avg, target) |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|`);
 const jbText = (j) => (j ? `${j.delay}/${j.target} ms` : "-");
+const fps = (x) => (Number.isFinite(x) ? x.toFixed(1) : "-");
 for (const r of rows) {
-  console.log(`| ${r.kind} | ${r.width}x${r.height} (sent ${r.size}) | ${r.fps.toFixed(1)} | ${r.p50} ms | ${r.p95} ms | ${r.senderCpuPct} % | ${jbText(r.jb.video)}, ${jbText(r.jb.audio)} |`);
+  console.log(`| ${r.kind} | ${r.size} | ${r.decodedSize} | ${fps(r.encodedFps)} | ${fps(r.decodedFps)} | ${fps(r.fps)} | ${r.p50} ms | ${r.p95} ms | ${r.senderCpuPct} % | ${jbText(r.jb.video)}, ${jbText(r.jb.audio)} |`);
 }
-console.log(`\n${seconds} s per row, ${rows.map((r) => r.samples).join("/")} stamped frames read; load average at the end: ${load}.`);
+console.log(`\n${seconds} s per row, ${rows.map((r) => r.samples).join("/")} stamped frames read; native peer: ${bin} (${profile}); load average at the end: ${load}; ${new Date().toISOString()}.`);

@@ -77,6 +77,8 @@ e2e("native engine <-> Chromium UI: media, chat, files, verification, hang-up", 
   await waitFramesAdvance(page, 10, 30_000);
   await nativeFramesAdvance(native, 10);
   await nativeFramesAdvance(native, 10);
+  // Both VP8 and H.264 are on offer; VP8 is the engine's preference.
+  assert.equal(native.reports.filter((r) => r.event === "status").at(-1)?.sendCodec, "vp8");
 
   step('Both sides receive audio');
   // Both sides receive audio: the browser's level meter moves; the native side hears sound.
@@ -151,4 +153,21 @@ e2e("native engine hangs up: the browser's call ends", async ({ scope, publicSer
   const reason = await waitAttr(browser.page, "end-reason", "data-reason", ["remote-hangup", "peer-left"]);
   assert.ok(reason, "the browser says the other side ended the call");
   assert.equal(await native.exited, 0);
+}, { timeout: 180_000 });
+
+e2e("native engine without a microphone: video both ways, and it hears the browser", async ({ scope, publicServer, party, url }) => {
+  const server = await publicServer();
+  const browser = await party("chromium", { url: url(server.origin, { lang: "en" }) });
+  const code = await createRoom(browser.page);
+  const native = startNativePeer(scope, ["--server", server.wsUrl, "--join", code, "--no-audio"]);
+  await waitConnected(browser.page, 40_000);
+  await native.waitFor((r) => r.event === "connection" && r.state === "connected", "connected", 40_000);
+  const polite = native.reports.find((r) => r.event === "meet")?.polite;
+  step(`no microphone: the engine ${polite ? "answered" : "made the offer"}`);
+  await waitFramesAdvance(browser.page, 10, 30_000);
+  await waitFramesAdvance(browser.page, 10, 30_000);
+  await nativeFramesAdvance(native, 10);
+  await nativeFramesAdvance(native, 10);
+  // The browser's microphone reaches the engine over its receive-only audio transceiver.
+  await native.waitFor((r) => r.event === "status" && r.audioBuffers > 0 && r.audioPeak > 0.01, "remote audio");
 }, { timeout: 180_000 });

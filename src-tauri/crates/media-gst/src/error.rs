@@ -104,7 +104,12 @@ pub(crate) fn plugin_of(element: &str) -> &'static str {
         "vp8enc" | "vp8dec" => "vpx (gstreamer1.0-plugins-good)",
         "opusenc" | "opusdec" => "opus (gstreamer1.0-plugins-base)",
         "webrtcdsp" | "webrtcechoprobe" => "webrtcdsp (gstreamer1.0-plugins-bad)",
-        "rtpvp8pay" | "rtpopuspay" => "rtp (gstreamer1.0-plugins-good)",
+        "rtpvp8pay" | "rtpvp8depay" | "rtpopuspay" | "rtph264pay" | "rtph264depay" => {
+            "rtp (gstreamer1.0-plugins-good)"
+        }
+        "openh264enc" | "openh264dec" => "openh264 (gstreamer1.0-plugins-bad)",
+        "avdec_h264" => "libav (gstreamer1.0-libav)",
+        "h264parse" => "videoparsersbad (gstreamer1.0-plugins-bad)",
         "pulsesrc" | "pulsesink" => "pulseaudio (gstreamer1.0-pulseaudio)",
         "pipewiresrc" => "pipewire (gstreamer1.0-pipewire)",
         "v4l2src" => "video4linux2 (gstreamer1.0-plugins-good)",

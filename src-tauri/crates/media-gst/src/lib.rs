@@ -2,12 +2,13 @@
 //! `RTCPeerConnection`, for webviews that have no WebRTC (WebKitGTK on Linux).
 //!
 //! A [`PeerConnection`] owns one pipeline: capture (test sources, cameras, microphones, the
-//! screen) -> VP8/Opus -> webrtcbin (max-bundle, trickle ICE, negotiated data channels) ->
+//! screen) -> VP8 or H.264 / Opus -> webrtcbin (max-bundle, trickle ICE, negotiated data channels) ->
 //! decodebin -> speaker and a frame sink. Everything it has to say arrives as [`PeerEvent`]s on
 //! a bounded channel; errors are [`EngineError`]s with stable codes, and nothing panics on
 //! input from the network or the UI.
 
 mod bus;
+mod codec;
 mod datachannel;
 pub mod devices;
 mod error;
@@ -16,13 +17,16 @@ mod latency;
 mod media;
 mod options;
 mod peer;
+mod receive_only;
 mod sdp;
 pub mod stamp;
 mod stats;
 mod switch;
 mod types;
 pub mod verify;
+mod video_send;
 
+pub use codec::VideoCodec;
 pub use datachannel::ChannelInit;
 pub use error::EngineError;
 pub use options::{AudioOutput, AudioSource, MediaOptions, VideoSource};

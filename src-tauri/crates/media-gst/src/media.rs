@@ -1,5 +1,5 @@
-//! The send chains (capture -> encode -> RTP into webrtcbin) and receive chains (webrtcbin ->
-//! decode -> speaker / frames out).
+//! The audio send chain (capture -> encode -> RTP into webrtcbin; video's is in
+//! [`crate::video_send`]) and the receive chains (webrtcbin -> decode -> speaker / frames out).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -8,18 +8,17 @@ use gst::prelude::*;
 
 use crate::error::{EngineError, make};
 use crate::options::{AudioOutput, AudioSource, MediaOptions, VideoSource};
-use crate::stamp;
 use crate::types::{MediaKind, PeerEvent, VideoFrame, VideoOutput};
 
-/// RTP payload types this engine offers; answers reuse whatever the offer chose.
-pub(crate) const VP8_PT: u32 = 96;
-/// Opus payload type.
+/// Opus payload type in our offers; answers reuse whatever the offer chose.
 pub(crate) const OPUS_PT: u32 = 111;
 
 /// Numbers the receive side keeps for stats and tests.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) frames_decoded: AtomicU64,
+    /// Video frames out of our encoder (what we send, before RTP packetisation).
+    pub(crate) frames_encoded: AtomicU64,
     pub(crate) frame_width: AtomicU32,
     pub(crate) frame_height: AtomicU32,
     /// Peak of the last audio buffer, 0..1 scaled by 1e6.
@@ -46,22 +45,25 @@ pub(crate) struct SendChain {
     pub(crate) bin: gst::Bin,
     /// `valve` (video: camera off) or `volume` (audio: mute).
     pub(crate) gate: gst::Element,
-    /// The payloader, whose `pt` follows the negotiated payload type.
-    pub(crate) payloader: gst::Element,
+    /// The payloader, whose `pt` follows the negotiated payload type (audio; video's is in
+    /// `encoder`).
+    pub(crate) payloader: Option<gst::Element>,
     pub(crate) rtp_caps: gst::Element,
     /// The capture element now feeding the chain (replaced on a device switch).
     pub(crate) source: gst::Element,
     /// The element the source links to.
     pub(crate) after_source: gst::Element,
+    /// Video: the encoder, chosen by negotiation.
+    pub(crate) encoder: Option<crate::video_send::EncoderSlot>,
 }
 
-fn set_str(e: &gst::Element, prop: &str, value: &str) {
+pub(crate) fn set_str(e: &gst::Element, prop: &str, value: &str) {
     if e.find_property(prop).is_some() {
         e.set_property_from_str(prop, value);
     }
 }
 
-fn caps_filter(caps: gst::Caps) -> Result<gst::Element, EngineError> {
+pub(crate) fn caps_filter(caps: gst::Caps) -> Result<gst::Element, EngineError> {
     let f = make("capsfilter")?;
     f.set_property("caps", caps);
     Ok(f)
@@ -119,7 +121,7 @@ pub(crate) fn audio_source(source: &AudioSource) -> Result<Option<gst::Element>,
     }))
 }
 
-fn ghost_src(bin: &gst::Bin, last: &gst::Element) -> Result<(), EngineError> {
+pub(crate) fn ghost_src(bin: &gst::Bin, last: &gst::Element) -> Result<(), EngineError> {
     let pad = last
         .static_pad("src")
         .ok_or_else(|| EngineError::Pipeline("no src pad".into()))?;
@@ -127,64 +129,6 @@ fn ghost_src(bin: &gst::Bin, last: &gst::Element) -> Result<(), EngineError> {
     ghost.set_active(true)?;
     bin.add_pad(&ghost)?;
     Ok(())
-}
-
-/// Capture -> VP8 -> RTP, as a bin with one `src` pad.
-pub(crate) fn video_send(
-    opts: &MediaOptions,
-    source: gst::Element,
-) -> Result<SendChain, EngineError> {
-    let bin = gst::Bin::with_name("video-send");
-    let convert = make("videoconvert")?;
-    let scale = make("videoscale")?;
-    let raw = caps_filter(
-        gst::Caps::builder("video/x-raw")
-            .field("format", "I420")
-            .field("width", opts.width as i32)
-            .field("height", opts.height as i32)
-            .field("framerate", gst::Fraction::new(opts.fps as i32, 1))
-            .build(),
-    )?;
-    let valve = make("valve")?;
-    let queue = make("queue")?;
-    // One frame: an encoder slower than the camera then always takes the newest frame.
-    queue.set_property("max-size-buffers", 1u32);
-    queue.set_property("max-size-time", 0u64);
-    queue.set_property("max-size-bytes", 0u32);
-    set_str(&queue, "leaky", "downstream");
-    let enc = make("vp8enc")?;
-    enc.set_property("deadline", 1i64);
-    enc.set_property("cpu-used", 8i32);
-    enc.set_property("target-bitrate", (opts.video_kbps * 1000) as i32);
-    enc.set_property("keyframe-max-dist", 60i32);
-    enc.set_property("lag-in-frames", 0i32);
-    set_str(&enc, "end-usage", "cbr");
-    set_str(&enc, "error-resilient", "default");
-    let pay = make("rtpvp8pay")?;
-    pay.set_property("pt", VP8_PT);
-    pay.set_property("mtu", 1200u32);
-    set_str(&pay, "picture-id-mode", "15-bit");
-    let rtp_caps = caps_filter(rtp_caps_for(MediaKind::Video, VP8_PT))?;
-    // No videorate: it holds each frame until the next arrives (one frame of latency).
-    let chain = [
-        &source, &convert, &scale, &raw, &valve, &queue, &enc, &pay, &rtp_caps,
-    ];
-    bin.add_many(chain)?;
-    gst::Element::link_many(chain)?;
-    if opts.stamp_clock
-        && let Some(pad) = raw.static_pad("src")
-    {
-        stamp::install(&pad);
-    }
-    ghost_src(&bin, &rtp_caps)?;
-    Ok(SendChain {
-        bin,
-        gate: valve,
-        payloader: pay,
-        rtp_caps,
-        source,
-        after_source: convert,
-    })
 }
 
 /// Microphone -> (echo cancel, noise suppression) -> Opus -> RTP.
@@ -217,7 +161,7 @@ pub(crate) fn audio_send(
     set_str(&enc, "audio-type", "voice");
     let pay = make("rtpopuspay")?;
     pay.set_property("pt", OPUS_PT);
-    let rtp_caps = caps_filter(rtp_caps_for(MediaKind::Audio, OPUS_PT))?;
+    let rtp_caps = caps_filter(opus_caps(OPUS_PT))?;
     let after_source = queue.clone();
     let mut chain = vec![source.clone(), queue, convert, resample, raw];
     if opts.audio_processing {
@@ -235,29 +179,23 @@ pub(crate) fn audio_send(
     Ok(SendChain {
         bin,
         gate: volume,
-        payloader: pay,
+        payloader: Some(pay),
         rtp_caps,
         source,
         after_source,
+        encoder: None,
     })
 }
 
-/// The caps webrtcbin needs on a sink pad to make a transceiver of the right codec.
-pub(crate) fn rtp_caps_for(kind: MediaKind, pt: u32) -> gst::Caps {
-    let b = gst::Caps::builder("application/x-rtp").field("payload", pt as i32);
-    match kind {
-        MediaKind::Video => b
-            .field("media", "video")
-            .field("encoding-name", "VP8")
-            .field("clock-rate", 90000i32)
-            .build(),
-        MediaKind::Audio => b
-            .field("media", "audio")
-            .field("encoding-name", "OPUS")
-            .field("clock-rate", 48000i32)
-            .field("encoding-params", "2")
-            .build(),
-    }
+/// The Opus caps webrtcbin needs on the audio sink pad.
+pub(crate) fn opus_caps(pt: u32) -> gst::Caps {
+    gst::Caps::builder("application/x-rtp")
+        .field("payload", pt as i32)
+        .field("media", "audio")
+        .field("encoding-name", "OPUS")
+        .field("clock-rate", 48000i32)
+        .field("encoding-params", "2")
+        .build()
 }
 
 /// The remote audio's way out; the echo probe sits here so webrtcdsp hears what we play.

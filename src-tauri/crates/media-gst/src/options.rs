@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::codec::VideoCodec;
 use crate::types::VideoOutput;
 
 /// Where local video comes from.
@@ -77,8 +78,11 @@ pub struct MediaOptions {
     pub height: u32,
     /// Frames per second.
     pub fps: u32,
-    /// VP8 target bit rate.
+    /// Video target bit rate.
     pub video_kbps: u32,
+    /// Video codecs to offer and accept, most preferred first; those this GStreamer lacks are
+    /// left out (VP8 is always there).
+    pub video_codecs: Vec<VideoCodec>,
     /// Echo cancellation and noise suppression on the microphone path (`webrtcdsp`).
     pub audio_processing: bool,
     /// Draws the wall clock (ms) into each sent frame as a bar code (latency benchmark).
@@ -100,6 +104,7 @@ impl Default for MediaOptions {
             height: 480,
             fps: 30,
             video_kbps: 1500,
+            video_codecs: vec![VideoCodec::Vp8, VideoCodec::H264],
             audio_processing: true,
             stamp_clock: false,
             receive_latency_ms: 50,

@@ -13,8 +13,7 @@ use crate::error::{EngineError, make};
 use crate::media::{self, Counters, EventSink, SendChain};
 use crate::options::MediaOptions;
 use crate::types::{
-    ConnectionState, IceCandidate, MediaKind, PeerEvent, SdpKind, SessionDescription,
-    SignalingState,
+    ConnectionState, IceCandidate, PeerEvent, SdpKind, SessionDescription, SignalingState,
 };
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -30,6 +29,7 @@ struct Inner {
     channels: Mutex<HashMap<u16, WebRTCDataChannel>>,
     video: Mutex<Option<SendChain>>,
     audio: Mutex<Option<SendChain>>,
+    receive_only: crate::receive_only::ReceiveOnly,
     closed: AtomicBool,
     /// Local candidates webrtcbin reported, `(m-line, candidate)`: after an ICE restart libnice
     /// keeps them but webrtcbin does not report them again, so the engine does.
@@ -52,6 +52,7 @@ pub fn init() -> Result<(), EngineError> {
         "nicesrc",
         "vp8enc",
         "vp8dec",
+        "rtpvp8depay",
         "opusenc",
         "opusdec",
         "rtpvp8pay",
@@ -190,12 +191,18 @@ impl PeerConnection {
         };
         let video = match media::video_source(&options.video)? {
             Some(src) => {
-                let chain = media::video_send(&options, src)?;
+                let chain = crate::video_send::video_send(&options, src, &counters)?;
                 Self::attach(&pipeline, &webrtc, &chain)?;
                 Some(chain)
             }
             None => None,
         };
+        let receive_only = crate::receive_only::ReceiveOnly::add(
+            &webrtc,
+            audio.is_some(),
+            video.is_some(),
+            &options.video_codecs,
+        );
 
         let inner = Arc::new(Inner {
             pipeline,
@@ -205,6 +212,7 @@ impl PeerConnection {
             channels: Mutex::new(HashMap::new()),
             video: Mutex::new(video),
             audio: Mutex::new(audio),
+            receive_only,
             closed: AtomicBool::new(false),
             local_candidates: Arc::default(),
             restarted: AtomicBool::new(false),
@@ -462,6 +470,9 @@ impl PeerConnection {
         with_promise(|p| webrtc.emit_by_name::<()>("set-local-description", &[&d, p]))
             .await
             .map_err(|e| EngineError::BadDescription(e.to_string()))?;
+        if desc.kind == SdpKind::Answer {
+            self.settle_video_codec(&desc.sdp, true)?;
+        }
         self.announce_candidates_again();
         Ok(())
     }
@@ -489,7 +500,9 @@ impl PeerConnection {
             ));
         }
         let d = Self::parse(desc)?;
-        self.follow_payload_types(&desc.sdp);
+        if desc.kind == SdpKind::Offer {
+            self.follow_payload_types(&desc.sdp);
+        }
         // A remote offer with new credentials restarts ICE: restart our agent before its
         // credentials and candidates arrive; the answer carries the agent's new credentials.
         let previous = self
@@ -503,32 +516,26 @@ impl PeerConnection {
         with_promise(|p| webrtc.emit_by_name::<()>("set-remote-description", &[&d, p]))
             .await
             .map_err(|e| EngineError::BadDescription(e.to_string()))?;
+        if desc.kind == SdpKind::Answer {
+            self.settle_video_codec(&desc.sdp, false)?;
+        }
         Ok(())
     }
 
-    /// A browser's offer may number VP8 and Opus differently from ours: send what it expects.
+    /// A browser's offer numbers codecs its own way: send what it expects, and list the video
+    /// codecs we accept under its numbers.
     fn follow_payload_types(&self, sdp: &str) {
-        for (kind, chain) in [
-            (MediaKind::Video, &self.inner.video),
-            (MediaKind::Audio, &self.inner.audio),
-        ] {
-            let codec = if kind == MediaKind::Video {
-                "VP8/90000"
-            } else {
-                "opus/48000"
-            };
-            let Some(pt) = crate::sdp::payload_type(sdp, codec) else {
-                continue;
-            };
-            if let Ok(guard) = chain.lock()
-                && let Some(chain) = guard.as_ref()
-            {
-                chain.payloader.set_property("pt", pt);
-                chain
-                    .rtp_caps
-                    .set_property("caps", media::rtp_caps_for(kind, pt));
+        if let Some(pt) = crate::sdp::payload_type(sdp, "opus/48000")
+            && let Ok(guard) = self.inner.audio.lock()
+            && let Some(chain) = guard.as_ref()
+        {
+            if let Some(pay) = &chain.payloader {
+                pay.set_property("pt", pt);
             }
+            chain.rtp_caps.set_property("caps", media::opus_caps(pt));
         }
+        self.follow_video_offer(sdp);
+        self.inner.receive_only.follow_offer(sdp);
     }
 
     /// `addIceCandidate(candidate)`; `None` marks the end of the remote's candidates.
@@ -597,6 +604,11 @@ impl PeerConnection {
     /// Remote video frames decoded so far.
     pub fn frames_decoded(&self) -> u64 {
         self.inner.counters.frames_decoded.load(Ordering::Relaxed)
+    }
+
+    /// Local video frames encoded so far (sent, unless the network drops them).
+    pub fn frames_encoded(&self) -> u64 {
+        self.inner.counters.frames_encoded.load(Ordering::Relaxed)
     }
 
     /// Peak level of the latest remote audio buffer, 0..1.

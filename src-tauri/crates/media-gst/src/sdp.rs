@@ -76,6 +76,54 @@ fn with_values(sdp: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
+/// The formats of the first video m-section in the m-line's order (the sender's preference):
+/// payload type, encoding name (`a=rtpmap`) and parameters (`a=fmtp`, empty when none).
+pub(crate) fn video_formats(sdp: &str) -> Vec<(u32, String, String)> {
+    let mut order: Vec<u32> = Vec::new();
+    let mut names: Vec<(u32, String)> = Vec::new();
+    let mut params: Vec<(u32, String)> = Vec::new();
+    let mut inside = false;
+    for line in sdp.lines().map(str::trim_end) {
+        if let Some(m) = line.strip_prefix("m=") {
+            if inside {
+                break;
+            }
+            inside = m.starts_with("video ");
+            if inside {
+                order = m
+                    .split(' ')
+                    .skip(3)
+                    .filter_map(|p| p.parse().ok())
+                    .collect();
+            }
+        } else if inside {
+            let split = |rest: &str| -> Option<(u32, String)> {
+                let (pt, value) = rest.split_once(' ')?;
+                Some((pt.parse().ok()?, value.trim().to_owned()))
+            };
+            if let Some((pt, name)) = line.strip_prefix("a=rtpmap:").and_then(split) {
+                let encoding = name.split('/').next().unwrap_or_default().to_owned();
+                names.push((pt, encoding));
+            } else if let Some(entry) = line.strip_prefix("a=fmtp:").and_then(split) {
+                params.push(entry);
+            }
+        }
+    }
+    let lookup = |list: &[(u32, String)], pt: u32| {
+        list.iter().find(|(p, _)| *p == pt).map(|(_, v)| v.clone())
+    };
+    order
+        .into_iter()
+        .filter_map(|pt| {
+            Some((
+                pt,
+                lookup(&names, pt)?,
+                lookup(&params, pt).unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +137,10 @@ mod tests {
         assert_eq!(payload_type(SDP, "H264/90000"), None);
         assert_eq!(mline_of_mid(SDP, "1"), Some(1));
         assert_eq!(mline_of_mid(SDP, "x"), None);
+        assert_eq!(
+            video_formats(SDP),
+            vec![(96, "VP8".to_owned(), String::new())]
+        );
     }
 
     const ICE: &str = "v=0\r\nm=audio 9 UDP 111\r\na=ice-ufrag:old1\r\na=ice-pwd:oldpassword\r\na=mid:0\r\nm=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:old1\r\na=ice-pwd:oldpassword\r\n";

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use parley_media_gst::{
-    AudioOutput, AudioSource, EngineError, MediaOptions, PeerConnection, PeerEvent, VideoOutput,
-    VideoSource,
+    AudioOutput, AudioSource, EngineError, MediaOptions, PeerConnection, PeerEvent, VideoCodec,
+    VideoOutput, VideoSource,
 };
 use tokio::sync::mpsc::Receiver;
 
@@ -131,6 +131,68 @@ async fn sharing_the_screen_sends_it() {
     frames_advance(&b, 5).await;
     a.set_video_source(&VideoSource::Screen).unwrap();
     frames_advance(&b, 15).await;
+    a.close();
+    b.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h264_only_sender_is_decoded() {
+    let a_opts = MediaOptions {
+        video_codecs: vec![VideoCodec::H264],
+        ..options(VideoSource::Test {
+            pattern: "ball".into(),
+        })
+    };
+    let (a, b) = call(a_opts).await;
+    frames_advance(&b, 10).await;
+    frames_advance(&b, 10).await;
+    assert_eq!(a.video_send_codec(), Some(VideoCodec::H264));
+    assert!(
+        a.frames_encoded() >= 20,
+        "{} frames encoded",
+        a.frames_encoded()
+    );
+    // getStats() reports them as the browser does.
+    let stats = a.stats().await.unwrap();
+    let encoded = stats
+        .iter()
+        .filter(|r| r["type"] == "outbound-rtp" && r["kind"] == "video")
+        .filter_map(|r| r["framesEncoded"].as_f64())
+        .sum::<f64>();
+    assert!(
+        encoded >= 20.0,
+        "outbound-rtp framesEncoded {encoded}: {stats:?}"
+    );
+    // An ICE restart renegotiates: the re-offer lists the codec being sent, which goes on.
+    let offer = a.create_offer(true).await.unwrap();
+    assert!(
+        offer.sdp.contains("H264/90000") && offer.sdp.contains("profile-level-id=42e01f"),
+        "{}",
+        offer.sdp
+    );
+    a.set_local_description(&offer).await.unwrap();
+    b.set_remote_description(&offer).await.unwrap();
+    let answer = b.set_local_description_auto().await.unwrap();
+    a.set_remote_description(&answer).await.unwrap();
+    frames_advance(&b, 20).await;
+    assert_eq!(a.video_send_codec(), Some(VideoCodec::H264));
+    a.close();
+    b.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vp8_is_preferred_when_both_are_offered() {
+    let (a, b) = call(options(VideoSource::Test {
+        pattern: "ball".into(),
+    }))
+    .await;
+    frames_advance(&b, 10).await;
+    assert_eq!(a.video_send_codec(), Some(VideoCodec::Vp8));
+    let offer = a.local_description().unwrap().sdp;
+    assert!(
+        offer.contains("VP8/90000") && offer.contains("H264/90000"),
+        "{offer}"
+    );
     a.close();
     b.close();
 }

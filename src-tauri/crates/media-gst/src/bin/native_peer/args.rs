@@ -1,10 +1,12 @@
 //! Command line.
 
-use parley_media_gst::{AudioOutput, AudioSource, MediaOptions, VideoOutput, VideoSource};
+use parley_media_gst::{
+    AudioOutput, AudioSource, MediaOptions, VideoCodec, VideoOutput, VideoSource,
+};
 
 pub(crate) const USAGE: &str = "usage: parley-native-peer --server ws://HOST:PORT/ws (--join CODE | --create) \
 [--width N] [--height N] [--fps N] [--pattern ball] [--stamp] [--speaker] [--no-processing] [--no-audio] \
-[--video-output count|rgba|jpeg] [--kbps N]";
+[--video-output count|rgba|jpeg] [--kbps N] [--video-codecs vp8,h264]";
 
 /// Parsed options.
 pub(crate) struct Args {
@@ -39,6 +41,17 @@ impl Args {
                 "--height" => media.height = num(value()?)?,
                 "--fps" => media.fps = num(value()?)?,
                 "--kbps" => media.video_kbps = num(value()?)?,
+                // Offered and accepted, most preferred first: `h264` alone forces H.264.
+                "--video-codecs" => {
+                    media.video_codecs = value()?
+                        .split(',')
+                        .map(|c| match c {
+                            "vp8" => Ok(VideoCodec::Vp8),
+                            "h264" => Ok(VideoCodec::H264),
+                            other => Err(format!("unknown video codec {other}")),
+                        })
+                        .collect::<Result<_, _>>()?
+                }
                 "--pattern" => media.video = VideoSource::Test { pattern: value()? },
                 "--stamp" => media.stamp_clock = true,
                 "--speaker" => media.audio_output = AudioOutput::Speaker { id: None },

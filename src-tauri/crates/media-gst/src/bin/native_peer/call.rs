@@ -360,6 +360,9 @@ pub(crate) async fn run(args: Args) -> Result<(), String> {
                 report(json!({
                     "event": "status",
                     "framesDecoded": call.pc.frames_decoded(),
+                    "framesEncoded": call.pc.frames_encoded(),
+                    "at": parley_media_gst::stamp::now_ms32(),
+                    "sendCodec": call.pc.video_send_codec(),
                     "audioBuffers": call.pc.audio_buffers(),
                     "audioPeak": call.pc.take_audio_peak(),
                 }));

@@ -1,0 +1,246 @@
+//! The video send chain: capture -> raw I420 at the chosen size -> camera-off valve -> one-frame
+//! queue -> encoder -> RTP into webrtcbin.
+//!
+//! Which encoder depends on negotiation, so the chain is built without one: until an answer is
+//! applied the queue's output is blocked, and the RTP caps towards webrtcbin list every codec
+//! the engine offers (webrtcbin builds the offer from them). Once an answer is in, the encoder
+//! of the chosen codec is linked in and the block lifted. Later renegotiations keep it.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use gst::prelude::*;
+
+use crate::codec::{self, VideoCodec};
+use crate::error::{EngineError, make};
+use crate::media::{Counters, SendChain, caps_filter, ghost_src, set_str};
+use crate::options::MediaOptions;
+use crate::peer::PeerConnection;
+use crate::stamp;
+
+/// The encoder end of the video chain, settled by negotiation.
+pub(crate) struct EncoderSlot {
+    /// The queue whose output feeds the encoder.
+    queue: gst::Element,
+    /// The block on the queue's output until an encoder is linked.
+    block: Option<gst::PadProbeId>,
+    /// What we offer and accept, most preferred first.
+    offered: Vec<VideoCodec>,
+    /// The codec being sent, its payload type and payloader.
+    sending: Option<(VideoCodec, u32, gst::Element)>,
+    opts: MediaOptions,
+    counters: Arc<Counters>,
+}
+
+/// Builds the video chain for `source`, with no encoder yet (see the module docs).
+pub(crate) fn video_send(
+    opts: &MediaOptions,
+    source: gst::Element,
+    counters: &Arc<Counters>,
+) -> Result<SendChain, EngineError> {
+    let bin = gst::Bin::with_name("video-send");
+    let convert = make("videoconvert")?;
+    let scale = make("videoscale")?;
+    let raw = caps_filter(
+        gst::Caps::builder("video/x-raw")
+            .field("format", "I420")
+            .field("width", opts.width as i32)
+            .field("height", opts.height as i32)
+            .field("framerate", gst::Fraction::new(opts.fps as i32, 1))
+            .build(),
+    )?;
+    let valve = make("valve")?;
+    let queue = make("queue")?;
+    // One frame: an encoder slower than the camera then always takes the newest frame.
+    queue.set_property("max-size-buffers", 1u32);
+    queue.set_property("max-size-time", 0u64);
+    queue.set_property("max-size-bytes", 0u32);
+    set_str(&queue, "leaky", "downstream");
+    let offered = codec::available(&opts.video_codecs);
+    let listed = offered
+        .iter()
+        .map(|c| c.rtp_caps(c.default_payload_type()))
+        .collect::<gst::Caps>();
+    let rtp_caps = caps_filter(listed)?;
+    // No videorate: it holds each frame until the next arrives (one frame of latency).
+    let chain = [&source, &convert, &scale, &raw, &valve, &queue];
+    bin.add_many(chain)?;
+    bin.add(&rtp_caps)?;
+    gst::Element::link_many(chain)?;
+    if opts.stamp_clock
+        && let Some(pad) = raw.static_pad("src")
+    {
+        stamp::install(&pad);
+    }
+    let block = queue.static_pad("src").and_then(|pad| {
+        pad.add_probe(gst::PadProbeType::BLOCK_DOWNSTREAM, |_, _| {
+            gst::PadProbeReturn::Ok
+        })
+    });
+    ghost_src(&bin, &rtp_caps)?;
+    Ok(SendChain {
+        bin,
+        gate: valve,
+        payloader: None,
+        rtp_caps,
+        source,
+        after_source: convert,
+        encoder: Some(EncoderSlot {
+            queue,
+            block,
+            offered,
+            sending: None,
+            opts: opts.clone(),
+            counters: Arc::clone(counters),
+        }),
+    })
+}
+
+impl EncoderSlot {
+    /// The codec being sent, once negotiated.
+    pub(crate) fn sending(&self) -> Option<VideoCodec> {
+        self.sending.as_ref().map(|(c, _, _)| *c)
+    }
+
+    /// Before a remote offer is applied: list the codecs we accept numbered as the offer
+    /// numbers them (webrtcbin answers with what these caps and the offer share).
+    pub(crate) fn follow_offer(&mut self, sdp: &str, rtp_caps: &gst::Element) {
+        match &self.sending {
+            Some((codec, _, _)) => {
+                if let Some(&(codec, pt)) = codec::in_sdp(sdp, &[*codec]).first() {
+                    self.renumber(codec, pt, rtp_caps);
+                }
+            }
+            None => {
+                let found = codec::in_sdp(sdp, &self.offered);
+                if found.is_empty() {
+                    tracing::warn!("the remote offers no video codec we have");
+                    return;
+                }
+                let caps = self
+                    .offered
+                    .iter()
+                    .filter_map(|c| found.iter().find(|(f, _)| f == c))
+                    .map(|(c, pt)| c.rtp_caps(*pt))
+                    .collect::<gst::Caps>();
+                rtp_caps.set_property("caps", caps);
+            }
+        }
+    }
+
+    /// Once an answer is applied: starts the encoder of the chosen codec. `ours` says whether
+    /// we wrote the answer (then we send what we prefer among what it lists) or the remote did
+    /// (then we honour its order, as browsers send the answer's first codec too).
+    pub(crate) fn settle(
+        &mut self,
+        answer: &str,
+        ours: bool,
+        bin: &gst::Bin,
+        rtp_caps: &gst::Element,
+    ) -> Result<(), EngineError> {
+        let mut found = codec::in_sdp(answer, &self.offered);
+        if ours {
+            found.sort_by_key(|(c, _)| self.offered.iter().position(|o| o == c));
+        }
+        if let Some((codec, _, _)) = &self.sending {
+            let codec = *codec;
+            match found.iter().find(|(c, _)| *c == codec) {
+                Some(&(_, pt)) => self.renumber(codec, pt, rtp_caps),
+                None => tracing::warn!(
+                    "renegotiated without {}; still sending it",
+                    codec.encoding_name()
+                ),
+            }
+            return Ok(());
+        }
+        let Some(&(codec, pt)) = found.first() else {
+            tracing::warn!("the answer has no video codec we can send");
+            return Ok(());
+        };
+        self.install(codec, pt, bin, rtp_caps)
+    }
+
+    fn renumber(&mut self, codec: VideoCodec, pt: u32, rtp_caps: &gst::Element) {
+        if let Some((_, old, pay)) = &mut self.sending
+            && *old != pt
+        {
+            pay.set_property("pt", pt);
+            rtp_caps.set_property("caps", gst::Caps::from(codec.rtp_caps(pt)));
+            *old = pt;
+        }
+    }
+
+    fn install(
+        &mut self,
+        codec: VideoCodec,
+        pt: u32,
+        bin: &gst::Bin,
+        rtp_caps: &gst::Element,
+    ) -> Result<(), EngineError> {
+        let elements = codec.encoder(&self.opts, pt)?;
+        let pay = elements
+            .last()
+            .cloned()
+            .ok_or_else(|| EngineError::Pipeline("empty encoder chain".into()))?;
+        rtp_caps.set_property("caps", gst::Caps::from(codec.rtp_caps(pt)));
+        bin.add_many(&elements)?;
+        let mut chain = vec![self.queue.clone()];
+        chain.extend(elements.iter().cloned());
+        chain.push(rtp_caps.clone());
+        gst::Element::link_many(&chain)?;
+        for e in &elements {
+            e.sync_state_with_parent()?;
+        }
+        count_frames(&pay, &self.counters);
+        if let (Some(id), Some(pad)) = (self.block.take(), self.queue.static_pad("src")) {
+            pad.remove_probe(id);
+        }
+        tracing::info!("sending video as {} (pt {pt})", codec.encoding_name());
+        self.sending = Some((codec, pt, pay));
+        Ok(())
+    }
+}
+
+impl PeerConnection {
+    /// Before a remote offer is applied: the video codecs we accept, under its numbers.
+    pub(crate) fn follow_video_offer(&self, sdp: &str) {
+        if let Ok(mut guard) = self.video_chain().lock()
+            && let Some(chain) = guard.as_mut()
+            && let Some(slot) = chain.encoder.as_mut()
+        {
+            slot.follow_offer(sdp, &chain.rtp_caps);
+        }
+    }
+
+    /// After an answer is applied (`ours`: we wrote it): start sending video in its codec.
+    pub(crate) fn settle_video_codec(&self, answer: &str, ours: bool) -> Result<(), EngineError> {
+        let mut guard = self
+            .video_chain()
+            .lock()
+            .map_err(|_| EngineError::Pipeline("video chain lock poisoned".into()))?;
+        if let Some(chain) = guard.as_mut()
+            && let Some(slot) = chain.encoder.as_mut()
+        {
+            slot.settle(answer, ours, &chain.bin, &chain.rtp_caps)?;
+        }
+        Ok(())
+    }
+
+    /// The video codec being sent, once negotiated.
+    pub fn video_send_codec(&self) -> Option<VideoCodec> {
+        let guard = self.video_chain().lock().ok()?;
+        guard.as_ref()?.encoder.as_ref()?.sending()
+    }
+}
+
+/// Counts encoded frames as they enter `payloader` (one buffer per frame).
+fn count_frames(payloader: &gst::Element, counters: &Arc<Counters>) {
+    let Some(pad) = payloader.static_pad("sink") else {
+        return;
+    };
+    let counters = Arc::clone(counters);
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        counters.frames_encoded.fetch_add(1, Ordering::Relaxed);
+        gst::PadProbeReturn::Ok
+    });
+}
