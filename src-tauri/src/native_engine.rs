@@ -247,14 +247,14 @@ pub fn native_devices() -> Vec<parley_media_gst::devices::DeviceEntry> {
 /// Creates a peer connection, capturing from the devices of the call's first tracks
 /// (`sources`; without it, the default devices); its events go to `events` until it closes.
 #[tauri::command]
-pub fn native_create(
+pub async fn native_create(
     state: State<'_, NativeEngines>,
     ice_servers: Vec<IceServer>,
     sources: Option<StartSources>,
     events: Channel<Value>,
 ) -> Result<u32, NativeError> {
     let (opts, paused) = media_options(&ice_servers, sources.as_ref());
-    let (pc, mut rx, dropped) = start_with_fallback(opts, paused)?;
+    let (pc, mut rx, dropped) = off_main(move || start_with_fallback(opts, paused)).await?;
     let id = state.next.fetch_add(1, Ordering::Relaxed) + 1;
     state.peers().insert(id, pc);
     for e in &dropped {
@@ -267,7 +267,12 @@ pub fn native_create(
                 PeerEvent::Error { code, message, .. } => {
                     tracing::warn!(%code, %message, "native engine error");
                 }
-                _ => {}
+                // Frames and messages are the call's content, not its course.
+                PeerEvent::VideoFrame(_)
+                | PeerEvent::ChannelText(..)
+                | PeerEvent::ChannelBinary(..)
+                | PeerEvent::ChannelBufferedAmountLow(_) => {}
+                other => tracing::debug!(event = ?other, "native engine event"),
             }
             let closed = matches!(ev, PeerEvent::ConnectionState(ConnectionState::Closed));
             if events.send(event_json(ev)).is_err() || closed {
@@ -391,19 +396,35 @@ pub fn native_set_sending(
     Ok(())
 }
 
+/// Runs a pipeline change that may block (device open and close, state changes) on the
+/// blocking pool: on the main thread a slow device would freeze the window.
+async fn off_main<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, EngineError> + Send + 'static,
+) -> Result<T, NativeError> {
+    match tauri::async_runtime::spawn_blocking(work).await {
+        Ok(result) => Ok(result?),
+        Err(e) => Err(NativeError::from(EngineError::Pipeline(format!(
+            "engine task failed: {e}"
+        )))),
+    }
+}
+
 /// `replaceTrack(track)` with a track of another device, or the screen.
 #[tauri::command]
-pub fn native_set_source(
+pub async fn native_set_source(
     state: State<'_, NativeEngines>,
     pc: u32,
     source: SourceRequest,
 ) -> Result<(), NativeError> {
     let pc = state.get(pc)?;
     tracing::info!(?source, "native engine: switching source");
-    match source_for(&source, mock_media()) {
-        Source::Video(v) => pc.set_video_source(&v)?,
-        Source::Audio(a) => pc.set_audio_source(&a)?,
-    }
+    let source = source_for(&source, mock_media());
+    off_main(move || match source {
+        Source::Video(v) => pc.set_video_source(&v),
+        Source::Audio(a) => pc.set_audio_source(&a),
+    })
+    .await?;
+    tracing::debug!("native engine: source switched");
     Ok(())
 }
 
@@ -419,10 +440,15 @@ pub async fn native_stats(
 
 /// `close()`.
 #[tauri::command]
-pub fn native_close(state: State<'_, NativeEngines>, pc: u32) {
-    if let Some(pc) = state.peers().remove(&pc) {
+pub async fn native_close(state: State<'_, NativeEngines>, pc: u32) -> Result<(), NativeError> {
+    let Some(pc) = state.peers().remove(&pc) else {
+        return Ok(());
+    };
+    off_main(move || {
         pc.close();
-    }
+        Ok(())
+    })
+    .await
 }
 
 #[cfg(test)]

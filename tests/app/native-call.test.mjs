@@ -62,7 +62,7 @@ function fakeCameraFrame(b) {
 }
 
 /**
- * The X screen as a 64x40 RGB thumbnail (aspect ignored, as the engine scales what it sends).
+ * The X screen as a 64x40 RGB thumbnail (its own 16:10 shape).
  * @param {string} png
  */
 function thumbnail(png) {
@@ -72,7 +72,9 @@ function thumbnail(png) {
 }
 
 /**
- * What Chromium's remote tile shows, as a 64x40 RGB thumbnail.
+ * What Chromium's remote tile shows, as a 64x40 RGB thumbnail of the middle band a 16:10 picture
+ * takes in the video: the engine letterboxes a screen of another shape into its send size
+ * rather than squashing it, so the bands above and below are black.
  * @param {any} page
  * @returns {Promise<Buffer>}
  */
@@ -83,8 +85,9 @@ async function chromiumSees(page) {
     c.width = 64;
     c.height = 40;
     const g = c.getContext("2d");
-    if (!(v instanceof HTMLVideoElement) || !g) return [];
-    g.drawImage(v, 0, 0, c.width, c.height);
+    if (!(v instanceof HTMLVideoElement) || !g || v.videoWidth === 0) return [];
+    const band = Math.min(v.videoHeight, Math.round(v.videoWidth / 1.6));
+    g.drawImage(v, 0, (v.videoHeight - band) / 2, v.videoWidth, band, 0, 0, c.width, c.height);
     const d = g.getImageData(0, 0, c.width, c.height).data;
     const out = [];
     for (let i = 0; i < d.length; i += 4) out.push(d[i], d[i + 1], d[i + 2]);

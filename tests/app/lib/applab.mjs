@@ -205,7 +205,7 @@ export class AppLab {
         PARLEY_PORT: String(APP_PORT),
         PARLEY_SINGLE_INSTANCE: "0",
         PARLEY_MOCK_MEDIA: "1",
-        RUST_LOG: "info",
+        RUST_LOG: process.env.RUST_LOG ?? "info", // e.g. parley_app::native_engine=debug when chasing a failure
         NO_AT_BRIDGE: "1",
       },
     });

@@ -191,8 +191,11 @@ impl PeerConnection {
         };
         let video = match media::video_source(&options.video)? {
             Some(src) => {
-                let chain = crate::video_send::video_send(&options, src, &counters)?;
-                Self::attach(&pipeline, &webrtc, &chain)?;
+                let mut chain = crate::video_send::video_send(&options, src, &counters)?;
+                let sink = Self::attach(&pipeline, &webrtc, &chain)?;
+                if let Some(slot) = chain.encoder.as_mut() {
+                    slot.use_transceiver(&sink, &chain.rtp_caps);
+                }
                 Some(chain)
             }
             None => None,
@@ -229,11 +232,12 @@ impl PeerConnection {
         Ok((pc, rx))
     }
 
+    /// Links `chain` into a new sink pad of webrtcbin; returns that pad.
     fn attach(
         pipeline: &gst::Pipeline,
         webrtc: &gst::Element,
         chain: &SendChain,
-    ) -> Result<(), EngineError> {
+    ) -> Result<gst::Pad, EngineError> {
         pipeline.add(&chain.bin)?;
         let sink = webrtc
             .request_pad_simple("sink_%u")
@@ -244,7 +248,7 @@ impl PeerConnection {
             .ok_or_else(|| EngineError::Pipeline("no src".into()))?;
         src.link(&sink)
             .map_err(|e| EngineError::Pipeline(format!("link to webrtcbin: {e:?}")))?;
-        Ok(())
+        Ok(sink)
     }
 
     fn connect_signals(&self, playback: Option<gst::Bin>, output: crate::types::VideoOutput) {

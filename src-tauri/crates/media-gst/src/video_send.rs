@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use gst::prelude::*;
+use gst_webrtc::WebRTCRTPTransceiver;
 
 use crate::codec::{self, VideoCodec};
 use crate::error::{EngineError, make};
@@ -26,6 +27,11 @@ pub(crate) struct EncoderSlot {
     block: Option<gst::PadProbeId>,
     /// What we offer and accept, most preferred first.
     offered: Vec<VideoCodec>,
+    /// webrtcbin's transceiver for this chain. Its codec preferences mirror the RTP caps: until
+    /// an encoder is linked no caps reach webrtcbin, and without caps or preferences on every
+    /// sink pad it never reports that negotiation is needed, so a side that must offer first
+    /// would wait forever.
+    transceiver: Option<WebRTCRTPTransceiver>,
     /// The codec being sent, its payload type and payloader.
     sending: Option<(VideoCodec, u32, gst::Element)>,
     opts: MediaOptions,
@@ -47,6 +53,9 @@ pub(crate) fn video_send(
             .field("width", opts.width as i32)
             .field("height", opts.height as i32)
             .field("framerate", gst::Fraction::new(opts.fps as i32, 1))
+            // Square pixels: a source of another shape (a wide screen) is letterboxed by
+            // videoscale rather than squashed.
+            .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
             .build(),
     )?;
     let valve = make("valve")?;
@@ -89,6 +98,7 @@ pub(crate) fn video_send(
             queue,
             block,
             offered,
+            transceiver: None,
             sending: None,
             opts: opts.clone(),
             counters: Arc::clone(counters),
@@ -97,6 +107,23 @@ pub(crate) fn video_send(
 }
 
 impl EncoderSlot {
+    /// Ties the slot to the transceiver behind `sink` (webrtcbin's pad the chain feeds).
+    pub(crate) fn use_transceiver(&mut self, sink: &gst::Pad, rtp_caps: &gst::Element) {
+        self.transceiver = sink.property::<Option<WebRTCRTPTransceiver>>("transceiver");
+        if self.transceiver.is_none() {
+            tracing::warn!("webrtcbin's video pad has no transceiver");
+        }
+        self.set_caps(rtp_caps.property::<gst::Caps>("caps"), rtp_caps);
+    }
+
+    /// The RTP caps towards webrtcbin, and the transceiver's codec preferences with them.
+    fn set_caps(&self, caps: gst::Caps, rtp_caps: &gst::Element) {
+        if let Some(t) = &self.transceiver {
+            t.set_property("codec-preferences", &caps);
+        }
+        rtp_caps.set_property("caps", caps);
+    }
+
     /// The codec being sent, once negotiated.
     pub(crate) fn sending(&self) -> Option<VideoCodec> {
         self.sending.as_ref().map(|(c, _, _)| *c)
@@ -123,7 +150,7 @@ impl EncoderSlot {
                     .filter_map(|c| found.iter().find(|(f, _)| f == c))
                     .map(|(c, pt)| c.rtp_caps(*pt))
                     .collect::<gst::Caps>();
-                rtp_caps.set_property("caps", caps);
+                self.set_caps(caps, rtp_caps);
             }
         }
     }
@@ -165,8 +192,12 @@ impl EncoderSlot {
             && *old != pt
         {
             pay.set_property("pt", pt);
-            rtp_caps.set_property("caps", gst::Caps::from(codec.rtp_caps(pt)));
             *old = pt;
+            let caps = gst::Caps::from(codec.rtp_caps(pt));
+            if let Some(t) = &self.transceiver {
+                t.set_property("codec-preferences", &caps);
+            }
+            rtp_caps.set_property("caps", caps);
         }
     }
 
@@ -182,7 +213,7 @@ impl EncoderSlot {
             .last()
             .cloned()
             .ok_or_else(|| EngineError::Pipeline("empty encoder chain".into()))?;
-        rtp_caps.set_property("caps", gst::Caps::from(codec.rtp_caps(pt)));
+        self.set_caps(gst::Caps::from(codec.rtp_caps(pt)), rtp_caps);
         bin.add_many(&elements)?;
         let mut chain = vec![self.queue.clone()];
         chain.extend(elements.iter().cloned());

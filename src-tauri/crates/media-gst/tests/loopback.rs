@@ -196,3 +196,40 @@ async fn vp8_is_preferred_when_both_are_offered() {
     a.close();
     b.close();
 }
+
+/// Waits for the engine to report that negotiation is needed, as a browser's
+/// `negotiationneeded` before any description is exchanged.
+async fn negotiation_needed(events: &mut Receiver<PeerEvent>) -> bool {
+    let wait = async {
+        while let Some(ev) = events.recv().await {
+            if matches!(ev, PeerEvent::NegotiationNeeded) {
+                return true;
+            }
+        }
+        false
+    };
+    tokio::time::timeout(Duration::from_secs(20), wait)
+        .await
+        .unwrap_or(false)
+}
+
+/// The side that must make the first offer learns it has to, with or without a camera. The
+/// video chain has no encoder (so sends no caps) until an answer picks the codec, and webrtcbin
+/// stays silent until every sink pad has caps or codec preferences: a caller that waits for
+/// `negotiationneeded` then never offered, and the call ended with "no network path".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_connection_reports_that_negotiation_is_needed() {
+    for video in [
+        VideoSource::Test {
+            pattern: "ball".into(),
+        },
+        VideoSource::None,
+    ] {
+        let (pc, mut events) = PeerConnection::new(options(video.clone())).unwrap();
+        assert!(
+            negotiation_needed(&mut events).await,
+            "no negotiationneeded from a new connection sending {video:?}"
+        );
+        pc.close();
+    }
+}
