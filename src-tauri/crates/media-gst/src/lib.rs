@@ -21,6 +21,7 @@ mod receive_only;
 mod sdp;
 pub mod stamp;
 mod stats;
+mod stats_shape;
 mod switch;
 mod types;
 pub mod verify;

@@ -637,8 +637,15 @@ impl PeerConnection {
         let reply =
             with_promise(|p| webrtc.emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, p]))
                 .await?;
+        let mut announced = Vec::new();
+        for desc in [self.local_description(), self.remote_description()]
+            .into_iter()
+            .flatten()
+        {
+            announced.extend(crate::sdp::ssrc_kinds(&desc.sdp));
+        }
         Ok(reply
-            .map(|r| crate::stats::records(&r, &self.inner.counters))
+            .map(|r| crate::stats::records(&r, &self.inner.counters, &announced))
             .unwrap_or_default())
     }
 

@@ -29,6 +29,27 @@ pub(crate) fn mline_of_mid(sdp: &str, mid: &str) -> Option<u32> {
     None
 }
 
+/// `(ssrc, kind)` for every `a=ssrc:` line under an `m=audio` or `m=video` section.
+pub(crate) fn ssrc_kinds(sdp: &str) -> Vec<(u64, &'static str)> {
+    let mut kind = None;
+    let mut out = Vec::new();
+    for line in sdp.lines() {
+        let line = line.trim_end();
+        if let Some(media) = line.strip_prefix("m=") {
+            kind = match media.split(' ').next() {
+                Some("audio") => Some("audio"),
+                Some("video") => Some("video"),
+                _ => None,
+            };
+        } else if let (Some(kind), Some(rest)) = (kind, line.strip_prefix("a=ssrc:"))
+            && let Some(Ok(ssrc)) = rest.split(' ').next().map(str::parse)
+        {
+            out.push((ssrc, kind));
+        }
+    }
+    out
+}
+
 /// The value of the first line starting with `prefix`.
 fn first_value<'a>(sdp: &'a str, prefix: &str) -> Option<&'a str> {
     sdp.lines()

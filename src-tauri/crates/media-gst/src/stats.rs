@@ -4,9 +4,10 @@
 use std::sync::atomic::Ordering;
 
 use gst::glib;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::media::Counters;
+use crate::stats_shape::{Record, browser_shaped};
 
 fn camel(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
@@ -49,8 +50,8 @@ fn to_json(value: &glib::SendValue) -> Option<Value> {
     None
 }
 
-fn structure_to_json(s: &gst::StructureRef) -> Map<String, Value> {
-    let mut map = Map::new();
+fn structure_to_json(s: &gst::StructureRef) -> Record {
+    let mut map = Record::new();
     for (name, value) in s.iter() {
         if let Some(v) = to_json(value) {
             map.insert(camel(name), v);
@@ -59,57 +60,24 @@ fn structure_to_json(s: &gst::StructureRef) -> Map<String, Value> {
     map
 }
 
-/// Flattens a `get-stats` reply into records and adds our counters: frames decoded, frame
-/// size and audio level (inbound-rtp), frames encoded (outbound-rtp). `kind` is the one of the
-/// record's codec, as browsers report it.
-pub(crate) fn records(reply: &gst::StructureRef, counters: &Counters) -> Vec<Value> {
-    let mut out: Vec<Map<String, Value>> = reply
+/// Flattens a `get-stats` reply into records in browsers' shape (kinds from `announced`, the
+/// descriptions' SSRCs; see [`crate::stats_shape`]) and adds our counters: frames decoded,
+/// frame size and audio level (inbound-rtp), frames encoded (outbound-rtp).
+pub(crate) fn records(
+    reply: &gst::StructureRef,
+    counters: &Counters,
+    announced: &[(u64, &'static str)],
+) -> Vec<Value> {
+    let flat: Vec<Record> = reply
         .iter()
         .filter_map(|(_, value)| value.get::<gst::Structure>().ok())
         .map(|s| structure_to_json(&s))
         .collect();
-    // (codec id, ssrc, kind) of every codec record.
-    let codecs: Vec<(String, Option<u64>, String)> = out
-        .iter()
-        .filter(|m| m.get("type").and_then(Value::as_str) == Some("codec"))
-        .filter_map(|m| {
-            let id = m.get("id")?.as_str()?.to_owned();
-            let ssrc = m.get("ssrc").and_then(Value::as_f64).map(|v| v as u64);
-            let kind = m
-                .get("mimeType")?
-                .as_str()?
-                .split('/')
-                .next()?
-                .to_ascii_lowercase();
-            Some((id, ssrc, kind))
-        })
-        .collect();
+    let mut out = browser_shaped(flat, announced);
     for map in &mut out {
-        // webrtcbin 1.22 labels some outbound-rtp records with the wrong kind: the codec of
-        // the record (by SSRC, else by id) is what counts.
-        let by_id = map
-            .get("codecId")
-            .and_then(Value::as_str)
-            .and_then(|codec| {
-                codecs
-                    .iter()
-                    .find(|(id, _, _)| id == codec)
-                    .map(|(_, _, k)| k.clone())
-            });
-        let ssrc = map.get("ssrc").and_then(Value::as_f64).map(|v| v as u64);
-        let by_ssrc = ssrc.and_then(|ssrc| {
-            codecs
-                .iter()
-                .find(|(_, s, _)| *s == Some(ssrc))
-                .map(|(_, _, k)| k.clone())
-        });
-        let own = map.get("kind").and_then(Value::as_str).map(str::to_owned);
-        let Some(kind) = by_ssrc.or(by_id).or(own) else {
-            continue;
-        };
-        map.insert("kind".into(), Value::from(kind.as_str()));
-        match (map.get("type").and_then(Value::as_str), kind.as_str()) {
-            (Some("inbound-rtp"), "video") => {
+        let kind = map.get("kind").and_then(Value::as_str).map(str::to_owned);
+        match (map.get("type").and_then(Value::as_str), kind.as_deref()) {
+            (Some("inbound-rtp"), Some("video")) => {
                 map.insert(
                     "framesDecoded".into(),
                     counters.frames_decoded.load(Ordering::Relaxed).into(),
@@ -123,12 +91,12 @@ pub(crate) fn records(reply: &gst::StructureRef, counters: &Counters) -> Vec<Val
                     counters.frame_height.load(Ordering::Relaxed).into(),
                 );
             }
-            (Some("inbound-rtp"), "audio") => {
+            (Some("inbound-rtp"), Some("audio")) => {
                 if let Some(n) = serde_json::Number::from_f64(counters.audio_level()) {
                     map.insert("audioLevel".into(), Value::Number(n));
                 }
             }
-            (Some("outbound-rtp"), "video") => {
+            (Some("outbound-rtp"), Some("video")) => {
                 map.insert(
                     "framesEncoded".into(),
                     counters.frames_encoded.load(Ordering::Relaxed).into(),

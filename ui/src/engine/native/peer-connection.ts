@@ -9,7 +9,6 @@ import { type NativeBridge, type NativeEvent, fromBase64 } from "./bridge";
 import { NativeDataChannel } from "./data-channel";
 import { asNativeFailure, reportNativeFailure } from "./errors";
 import { type SourceRequest, sourceKey, sourceOf } from "./sources";
-import { browserShaped, ssrcKinds, type StatsRecord } from "./stats";
 
 type Desc = RTCSessionDescriptionInit & { type: RTCSdpType; sdp: string };
 
@@ -205,8 +204,8 @@ export class NativePeerConnection extends EventTarget {
   }
 
   async getStats(): Promise<RTCStatsReport> {
-    const raw = await this.call<StatsRecord[]>("native_stats");
-    const records = browserShaped(raw, ssrcKinds(this.localDescription?.sdp, this.remoteDescription?.sdp));
+    // Already in browsers' shape: the engine fixes webrtcbin's kinds and transport bytes.
+    const records = await this.call<Array<Record<string, unknown>>>("native_stats");
     const map = new Map<string, unknown>();
     for (const r of records) map.set(typeof r.id === "string" ? r.id : String(map.size), r);
     return map as unknown as RTCStatsReport;
