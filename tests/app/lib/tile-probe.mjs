@@ -7,7 +7,8 @@
 
 /**
  * Chromium init script: getUserMedia's video is a WxH canvas drawing a moving ball and the
- * clock bar code 30 times a second (audio stays the fake device's).
+ * clock bar code 30 times a second (audio stays the fake device's), as bench.mjs's camera but
+ * with the track's content hint "detail".
  * @param {number} w
  * @param {number} h
  */
@@ -26,6 +27,9 @@ export const stampedCameraScript = (w, h) => `(() => {
     };
     setInterval(draw, 1000 / 30); draw();
     const s = cv.captureStream(30);
+    // "detail": Chromium keeps the resolution under CPU load (drops frame rate instead), so the
+    // app receives the size asked for; with the default it sent 960x540 for 1280x720 here.
+    for (const t of s.getVideoTracks()) t.contentHint = "detail";
     for (const t of base.getAudioTracks()) s.addTrack(t);
     return s;
   };
