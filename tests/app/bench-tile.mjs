@@ -15,10 +15,11 @@
 // times the adapter's steps by wrapping the channel callback, createImageBitmap and drawImage.
 // CPU is sampled from /proc/<pid>/stat over the window: "app" is the parley process plus its
 // WebKit processes (web, network), as % of one core. The app sends its own test video to Chromium
-// meanwhile (PARLEY_MOCK_MEDIA), unless --app-camera off.
+// meanwhile (PARLEY_MOCK_MEDIA), unless --app-camera off. --scene busy pans a textured picture
+// under the stamp instead of bench.mjs's flat background: bigger JPEGs, nearer a camera's.
 //
 //   sudo node tests/app/bench-tile.mjs [--seconds 20] [--sizes 640x480,1280x720] [--runs 1]
-//                                      [--app-camera on|off]
+//                                      [--app-camera on|off] [--scene plain|busy]
 //
 // Prerequisites as tests/app/run.sh --native: root (network namespaces), Xvfb,
 // /usr/bin/WebKitWebDriver, .tools/bin/tauri-driver, /usr/bin/chromium, `make build`
@@ -43,6 +44,7 @@ const seconds = Number(arg("seconds", "20"));
 const sizes = arg("sizes", "640x480,1280x720").split(",").map((s) => s.split("x").map(Number));
 const runs = Number(arg("runs", "1"));
 const appCamera = arg("app-camera", "on");
+const scene = arg("scene", "plain");
 const TICK = 100; // clock ticks per second in /proc/<pid>/stat
 
 /** CPU seconds used so far by these pids (all their threads). @param {number[]} pids */
@@ -136,7 +138,7 @@ async function measure(/** @type {number} */ w, /** @type {number} */ h) {
       args: [...CHROMIUM_ARGS, `--unsafely-treat-insecure-origin-as-secure=http://${HOSTS.node}:${listening.port}`],
       timeout: 30_000,
     });
-    await browser.addInitScript({ content: stampedCameraScript(w, h) });
+    await browser.addInitScript({ content: stampedCameraScript(w, h, scene) });
     await browser.addInitScript({ content: keepPcsScript });
     const page = browser.pages()[0] ?? (await browser.newPage());
     await page.goto(`http://${HOSTS.node}:${listening.port}/?lang=en#owner=${listening.ownerToken}`);
@@ -165,13 +167,14 @@ async function measure(/** @type {number} */ w, /** @type {number} */ h) {
     const chromiumPids = pidsWith(profile);
     const s0 = await senderStats(page);
     const load0 = loadavg();
+    const perPid = pids.app.map((p) => cpuSeconds([p]));
     const cpu0 = { app: cpuSeconds(pids.app), xvfb: cpuSeconds(pids.xvfb), chromium: cpuSeconds(chromiumPids) };
     const t0 = Date.now();
     const mode = await js(`return window.__tile.start(${seconds * 1000}, ${w});`);
     const result = await waitFor("the probe's window to end", () => js(probeResult), (seconds + 30) * 1000);
     const dt = (Date.now() - t0) / 1000;
     const pct = (/** @type {number[]} */ p, /** @type {number} */ c) => Math.round(((cpuSeconds(p) - c) / dt) * 100);
-    const cpu = { app: pct(pids.app, cpu0.app), xvfb: pct(pids.xvfb, cpu0.xvfb), chromium: pct(chromiumPids, cpu0.chromium) };
+    const cpu = { app: pct(pids.app, cpu0.app), xvfb: pct(pids.xvfb, cpu0.xvfb), chromium: pct(chromiumPids, cpu0.chromium), byProcess: Object.fromEntries(pids.app.map((p, i) => [pids.names[i], pct([p], perPid[i])])) };
     const s1 = await senderStats(page);
     const senderFps = (1000 * (s1.encoded - s0.encoded)) / (s1.at - s0.at);
     return { size: `${w}x${h}`, appCamera, hooked, mode, appProcs: pids.names, sent: s1.size, senderFps, ...result, cpu, load: `${load0} -> ${loadavg()}` };
@@ -195,10 +198,10 @@ for (let i = 0; i < runs; i++) {
 const f1 = (/** @type {number | null} */ x) => (x === null || !Number.isFinite(x) ? "-" : x.toFixed(1));
 const q = (/** @type {any} */ s) => (s && s.n ? `${s.p50} / ${s.p95} ms` : "-");
 const ms = (/** @type {any} */ s) => (s && s.n ? `${f1(s.p50)} / ${f1(s.p95)}` : "-");
-console.log("| sent (Chromium) | tile latency p50 / p95 | canvas latency p50 / p95 | Chromium encoded fps | frame events/s | painted/s | tile frames shown/s | JPEG KiB/frame | base64 MiB/s | base64->Blob / decode / draw ms (p50 / p95) | app CPU % | Xvfb % | Chromium % | load avg |");
+console.log("| sent (Chromium) | tile latency p50 / p95 | canvas latency p50 / p95 | Chromium encoded fps | frame events/s | painted/s | tile frames shown/s | JPEG KiB/frame | base64 MiB/s | base64->Blob / decode / draw ms (p50 / p95) | app CPU % (parley / web / network) | Xvfb % | Chromium % | load avg |");
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) {
   const kib = r.jpegBytesPerFrame === null ? "-" : (r.jpegBytesPerFrame / 1024).toFixed(0);
-  console.log(`| ${r.size} (${r.sent}) | ${q(r.tile)} | ${q(r.canvas)} | ${f1(r.senderFps)} | ${f1(r.arrivalsPerS)} | ${f1(r.paintedPerS)} | ${f1(r.tileShownPerS)} | ${kib} | ${(r.b64BytesPerS / 2 ** 20).toFixed(2)} | ${ms(r.b64decode)}; ${ms(r.decode)}; ${ms(r.draw)} | ${r.cpu.app} | ${r.cpu.xvfb} | ${r.cpu.chromium} | ${r.load} |`);
+  console.log(`| ${r.size} (${r.sent}) | ${q(r.tile)} | ${q(r.canvas)} | ${f1(r.senderFps)} | ${f1(r.arrivalsPerS)} | ${f1(r.paintedPerS)} | ${f1(r.tileShownPerS)} | ${kib} | ${(r.b64BytesPerS / 2 ** 20).toFixed(2)} | ${ms(r.b64decode)}; ${ms(r.decode)}; ${ms(r.draw)} | ${r.cpu.app} (${["parley", "WebKitWebProces", "WebKitNetworkPr"].map((n) => r.cpu.byProcess[n] ?? "-").join(" / ")}) | ${r.cpu.xvfb} | ${r.cpu.chromium} | ${r.load} |`);
 }
-console.log(`\n${seconds} s per row; app camera ${appCamera}; tile read with ${rows[0]?.mode}; app: ${process.env.PARLEY_APP_BIN ?? "target/debug/parley"}; ${new Date().toISOString()}.`);
+console.log(`\n${seconds} s per row; scene ${scene}; app camera ${appCamera}; tile read with ${rows[0]?.mode}; app: ${process.env.PARLEY_APP_BIN ?? "target/debug/parley"}; ${new Date().toISOString()}.`);

@@ -12,15 +12,32 @@
  * @param {number} w
  * @param {number} h
  */
-export const stampedCameraScript = (w, h) => `(() => {
+export const stampedCameraScript = (w, h, scene = "plain") => `(() => {
   const md = navigator.mediaDevices, orig = md.getUserMedia.bind(md);
   md.getUserMedia = async (c) => {
     const base = await orig({ audio: c && c.audio ? c.audio : false });
     if (!c || !c.video) return base;
     const cv = document.createElement("canvas"); cv.width = ${w}; cv.height = ${h};
     const g = cv.getContext("2d"); let n = 0;
+    // "busy": a textured scene panning 4 px a frame (closer to a camera's JPEG sizes than a
+    // flat background), drawn once; "plain": bench.mjs's flat blue.
+    const busy = ${scene === "busy"} ? document.createElement("canvas") : null;
+    if (busy) {
+      busy.width = ${w * 2}; busy.height = ${h};
+      const b = busy.getContext("2d");
+      const img = b.createImageData(busy.width, busy.height);
+      for (let i = 0; i < img.data.length; i += 4) {
+        const x = (i / 4) % busy.width, y = Math.floor(i / 4 / busy.width);
+        const v = 128 + 60 * Math.sin(x / 9) * Math.cos(y / 13) + 50 * (Math.random() - 0.5);
+        img.data[i] = v; img.data[i + 1] = 255 - v; img.data[i + 2] = (x + y) % 256; img.data[i + 3] = 255;
+      }
+      b.putImageData(img, 0, 0);
+      for (let k = 0; k < 300; k++) { b.fillStyle = "hsl(" + k * 37 + ",70%,50%)"; b.fillRect(Math.random() * busy.width, Math.random() * ${h}, 8 + Math.random() * 60, 8 + Math.random() * 60); }
+    }
     const draw = () => {
-      n++; g.fillStyle = "#3050a0"; g.fillRect(0, 0, ${w}, ${h});
+      n++;
+      if (busy) g.drawImage(busy, -((n * 4) % ${w}), 0);
+      else { g.fillStyle = "#3050a0"; g.fillRect(0, 0, ${w}, ${h}); }
       g.fillStyle = "#fff"; g.beginPath(); g.arc((n * 7) % ${w}, ${h} / 2, 40, 0, 7); g.fill();
       const t = Date.now() % 2 ** 32;
       for (let b = 0; b < 32; b++) { g.fillStyle = (Math.floor(t / 2 ** (31 - b)) % 2) ? "#ebebeb" : "#101010"; g.fillRect(16 + b * 16, 16, 16, 16); }
