@@ -21,6 +21,16 @@
 //   sudo node tests/app/bench-tile.mjs [--seconds 20] [--sizes 640x480,1280x720] [--runs 1]
 //                                      [--app-camera on|off] [--scene plain|busy]
 //
+// Columns: "tile latency" is Date.now() minus the stamp read off the tile when a new stamp
+// appears (WebKitGTK 2.50 has requestVideoFrameCallback but never calls it back for this
+// canvas-captured stream, so the probe falls back to requestAnimationFrame); "canvas latency"
+// is the same read as the adapter draws the frame onto its canvas. "frame events/s" arrive over
+// the channel, "painted/s" reach createImageBitmap (`paint` drops a frame while the previous one
+// is still decoding), "tile frames shown/s" are distinct stamps seen on the tile. The step times
+// are performance.now() deltas (1 ms resolution in WebKit): channel callback -> createImageBitmap
+// call (ordering, base64 -> bytes, Blob), createImageBitmap until it resolves (JPEG decode plus
+// the wait for the main thread), and drawImage.
+//
 // Prerequisites as tests/app/run.sh --native: root (network namespaces), Xvfb,
 // /usr/bin/WebKitWebDriver, .tools/bin/tauri-driver, /usr/bin/chromium, `make build`
 // (target/debug/parley, target/debug/parley-node, ui/dist). Prints one JSON line per run on
