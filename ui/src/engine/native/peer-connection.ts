@@ -41,6 +41,7 @@ export class NativePeerConnection extends EventTarget {
   private readonly senders: NativeSender[] = [];
   private iceRestart = false;
   private canvas: HTMLCanvasElement | null = null;
+  private canvasTrack: CanvasCaptureMediaStreamTrack | null = null;
   private painting = false;
   private chain: Promise<unknown> = Promise.resolve();
   /** `setLocalDescription` calls under way; candidates wait for them (see `onEvent`). */
@@ -302,9 +303,14 @@ export class NativePeerConnection extends EventTarget {
         canvas.width = width;
         canvas.height = height;
         this.canvas = canvas;
-        const stream = canvas.captureStream(30);
+        // Rate 0: the tile gets a frame exactly when one is drawn (requestFrame below), rather
+        // than the canvas being sampled on its own 30 Hz clock, which missed or repeated frames.
+        const stream = canvas.captureStream(0);
         const track = stream.getVideoTracks()[0];
-        if (track) this.dispatchEvent(Object.assign(new Event("track"), { track, streams: [stream] }));
+        if (track) {
+          this.canvasTrack = track as CanvasCaptureMediaStreamTrack;
+          this.dispatchEvent(Object.assign(new Event("track"), { track, streams: [stream] }));
+        }
       }
       if (canvas.width !== width || canvas.height !== height) {
         canvas.width = width;
@@ -312,6 +318,7 @@ export class NativePeerConnection extends EventTarget {
       }
       canvas.getContext("2d")?.drawImage(bitmap, 0, 0);
       bitmap.close();
+      this.canvasTrack?.requestFrame?.();
     } finally {
       this.painting = false;
     }
