@@ -10,7 +10,8 @@
 //!
 //! Until ICE and DTLS are up, webrtcbin holds the first encoded frame, so the queue drops
 //! everything then through no fault of the encoder. Judging therefore starts only once the
-//! encoder has taken its second frame, which proves the first one went through.
+//! encoder has taken its second frame, which proves the first one went through; and a window
+//! never counts more frames offered than the camera makes in it (see [`at_camera_pace`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -138,6 +139,17 @@ impl Ladder {
     }
 }
 
+/// The frames a window offered the encoder, at most what the camera makes in `elapsed`.
+///
+/// A live test source that was held up (an upstream query waits for the queue to drain, and
+/// the queue cannot drain while webrtcbin holds the first frame until DTLS is up) then pushes
+/// every frame it owes at once; the queue drops that backlog, and that is no fault of the
+/// encoder.
+fn at_camera_pace(offered: u64, elapsed: Duration, fps: u32) -> u64 {
+    let most = (elapsed.as_secs_f64() * f64::from(fps)).ceil() as u64;
+    offered.min(most)
+}
+
 /// Where the current window started.
 struct Window {
     ladder: Ladder,
@@ -221,7 +233,12 @@ impl Adapter {
             return;
         }
         window.started = Some((now, offered, taken));
-        let (in_window, out_window) = (offered - offered0, taken.saturating_sub(taken0));
+        let in_window = at_camera_pace(
+            offered.saturating_sub(offered0),
+            now.duration_since(since),
+            self.fps,
+        );
+        let out_window = taken.saturating_sub(taken0);
         let before = window.ladder.size();
         if let Some((width, height)) = window.ladder.judge(in_window, out_window) {
             let kept = (out_window * 100 / in_window.max(1)).min(100);
@@ -269,6 +286,14 @@ mod tests {
         assert_eq!(l.judge(60, 10), None);
         assert_eq!(l.judge(60, 10), None);
         assert_eq!(l.size(), (160, 120));
+    }
+
+    #[test]
+    fn a_backlog_burst_counts_as_the_camera_pace() {
+        let two_s = Duration::from_secs(2);
+        assert_eq!(at_camera_pace(245, two_s, 30), 60);
+        assert_eq!(at_camera_pace(50, two_s, 30), 50);
+        assert_eq!(at_camera_pace(61, Duration::from_millis(2010), 30), 61);
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub(crate) fn video_send(
     if opts.stamp_clock
         && let Some(pad) = raw.static_pad("src")
     {
-        stamp::install(&pad);
+        stamp::install(&pad, opts.width);
     }
     let adapter = opts
         .adapt_video_size

@@ -137,6 +137,31 @@ async fn an_encoder_that_keeps_up_keeps_the_configured_size() {
     b.close();
 }
 
+/// A call whose connection takes long to come up: until DTLS is up webrtcbin holds the first
+/// frame, the queue before the encoder drops everything, and none of that may count against
+/// the encoder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_connection_start_is_not_taken_for_a_slow_encoder() {
+    let (a, a_events) = PeerConnection::new(sender(VideoCodec::Vp8, 0, true)).unwrap();
+    let (b, b_events) = PeerConnection::new(options(VideoSource::None)).unwrap();
+    let offer = a.set_local_description_auto().await.unwrap();
+    b.set_remote_description(&offer).await.unwrap();
+    let answer = b.set_local_description_auto().await.unwrap();
+    a.set_remote_description(&answer).await.unwrap();
+    // The scenario: candidates arrive 6 s late (three judged windows), so the encoder is
+    // linked but nothing can flow. This wait is the slow network, not synchronisation.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    forward(a_events, b.clone());
+    forward(b_events, a.clone());
+    frames_advance(&b, 5, || {}).await;
+    frames_advance(&b, 150, || {
+        assert_eq!(b.remote_video_size(), (WIDTH, HEIGHT), "the picture shrank")
+    })
+    .await;
+    a.close();
+    b.close();
+}
+
 /// With adaptation off, a slow encoder sends fewer frames at the configured size.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adaptation_turned_off_keeps_the_size_of_a_slow_encoder() {
