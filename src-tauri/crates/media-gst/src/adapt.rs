@@ -1,17 +1,23 @@
 //! CPU adaptation of the video send size, as browsers do it: when the encoder cannot keep up
 //! with the camera, send a smaller picture; when it keeps up easily again, a larger one.
 //!
-//! The one-frame leaky queue in front of the encoder is the meter: a frame it drops is a frame
-//! the encoder had no time for. Both ends of the queue are counted in pad probes, and the
-//! counts are judged every [`WINDOW`] from inside the probe on the queue's input (no timer, no
-//! thread: with no frames there is nothing to judge). A step changes the caps of the raw
-//! capsfilter before the queue; videoscale then scales, and the encoder starts a new stream at
-//! the new size with a keyframe.
+//! The meter is the encoder's busy time: from a frame entering the encoder chain to its encoded
+//! form reaching the payloader, in wall-clock time, so a CPU shared with other work counts as a
+//! slower encoder (Chromium's "encode usage" works the same way). Over a [`WINDOW`], busy time
+//! over window length is the encoder's load; near 100 % it has no time left and the one-frame
+//! leaky queue before it drops frames. Frames dropped by that queue are not the meter: under
+//! load a live source delivers in bursts, the queue keeps only the newest of each burst, and a
+//! smaller picture would not change that (measured: drop counting stepped down to 320x180 and
+//! still "lost" a quarter of the frames).
 //!
-//! Until ICE and DTLS are up, webrtcbin holds the first encoded frame, so the queue drops
-//! everything then through no fault of the encoder. Judging therefore starts only once the
-//! encoder has taken its second frame, which proves the first one went through; and a window
-//! never counts more frames offered than the camera makes in it (see [`at_camera_pace`]).
+//! Everything is measured in pad probes and judged from inside the probe on the encoder's input
+//! (no timer, no thread: with no frames there is nothing to judge). A step changes the caps of
+//! the raw capsfilter before the queue; videoscale then scales, and the encoder starts a new
+//! stream at the new size with a keyframe.
+//!
+//! Until ICE and DTLS are up, webrtcbin holds the first encoded frame. That wait is after the
+//! payloader's input, so it is not busy time; judging also starts only once the encoder has
+//! taken its second frame, which proves the first one went through.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,16 +27,17 @@ use gst::prelude::*;
 
 /// How long one judged window lasts.
 pub(crate) const WINDOW: Duration = Duration::from_secs(2);
-/// Below this share of frames encoded, a window counts as "cannot keep up".
-const LOW: f64 = 0.85;
-/// Windows in a row below [`LOW`] before stepping down.
-const LOW_WINDOWS: u32 = 2;
-/// At or above this share, a window counts as "keeps up comfortably".
-const HIGH: f64 = 0.97;
-/// Windows in a row at or above [`HIGH`] before stepping up (10 s).
-const HIGH_WINDOWS: u32 = 5;
+/// At or above this encoder load, a window counts as "cannot keep up".
+const HIGH_LOAD: f64 = 0.85;
+/// Windows in a row at [`HIGH_LOAD`] before stepping down.
+const HIGH_WINDOWS: u32 = 2;
+/// Below this load, a window counts as "keeps up comfortably": a step up multiplies the pixels
+/// (and roughly the load) by 16/9, which then stays below [`HIGH_LOAD`].
+const LOW_LOAD: f64 = 0.45;
+/// Windows in a row below [`LOW_LOAD`] before stepping up (10 s).
+const LOW_WINDOWS: u32 = 5;
 /// The most windows a step up waits after repeated failed attempts (80 s).
-const MAX_HIGH_WINDOWS: u32 = 40;
+const MAX_LOW_WINDOWS: u32 = 40;
 /// A step down this soon (in windows) after a step up means the step up failed.
 const FAILED_UP_WINDOWS: u32 = 5;
 /// Fewer frames than this in a window (camera off) say nothing about the encoder.
@@ -59,9 +66,9 @@ pub(crate) fn raw_caps(width: u32, height: u32, fps: u32) -> gst::Caps {
 pub(crate) struct Ladder {
     rungs: Vec<(u32, u32)>,
     at: usize,
-    low_streak: u32,
     high_streak: u32,
-    /// Windows at [`HIGH`] needed to step up; grows after each failed step up.
+    low_streak: u32,
+    /// Windows below [`LOW_LOAD`] needed to step up; grows after each failed step up.
     up_after: u32,
     /// Windows since the last step up, while it may still turn out to have failed.
     since_up: Option<u32>,
@@ -87,9 +94,9 @@ impl Ladder {
         Self {
             rungs,
             at: 0,
-            low_streak: 0,
             high_streak: 0,
-            up_after: HIGH_WINDOWS,
+            low_streak: 0,
+            up_after: LOW_WINDOWS,
             since_up: None,
         }
     }
@@ -99,72 +106,82 @@ impl Ladder {
         self.rungs.get(self.at).copied().unwrap_or_default()
     }
 
-    /// Judges one window in which `offered` frames reached the encoder's queue and the encoder
-    /// took `taken`; returns the new size when the sender should change it.
-    pub(crate) fn judge(&mut self, offered: u64, taken: u64) -> Option<(u32, u32)> {
-        if offered < MIN_FRAMES {
-            self.low_streak = 0;
+    /// Judges one window in which the encoder took `frames` and was busy for `load` of the
+    /// time (0..1); returns the new size when the sender should change it.
+    pub(crate) fn judge(&mut self, frames: u64, load: f64) -> Option<(u32, u32)> {
+        if frames < MIN_FRAMES {
             self.high_streak = 0;
+            self.low_streak = 0;
             return None;
         }
         self.since_up = self.since_up.map(|n| n + 1);
-        let kept = taken as f64 / offered as f64;
-        if kept < LOW {
-            self.high_streak = 0;
-            self.low_streak += 1;
-            if self.low_streak >= LOW_WINDOWS && self.at + 1 < self.rungs.len() {
-                self.low_streak = 0;
+        if load >= HIGH_LOAD {
+            self.low_streak = 0;
+            self.high_streak += 1;
+            if self.high_streak >= HIGH_WINDOWS && self.at + 1 < self.rungs.len() {
+                self.high_streak = 0;
                 self.up_after = match self.since_up.take() {
                     // The larger size was too much again: wait longer before the next try.
-                    Some(n) if n <= FAILED_UP_WINDOWS => (self.up_after * 2).min(MAX_HIGH_WINDOWS),
-                    _ => HIGH_WINDOWS,
+                    Some(n) if n <= FAILED_UP_WINDOWS => (self.up_after * 2).min(MAX_LOW_WINDOWS),
+                    _ => LOW_WINDOWS,
                 };
                 self.at += 1;
                 return Some(self.size());
             }
-        } else if kept >= HIGH {
-            self.low_streak = 0;
-            self.high_streak += 1;
-            if self.high_streak >= self.up_after && self.at > 0 {
-                self.high_streak = 0;
+        } else if load < LOW_LOAD {
+            self.high_streak = 0;
+            self.low_streak += 1;
+            if self.low_streak >= self.up_after && self.at > 0 {
+                self.low_streak = 0;
                 self.since_up = Some(0);
                 self.at -= 1;
                 return Some(self.size());
             }
         } else {
-            self.low_streak = 0;
             self.high_streak = 0;
+            self.low_streak = 0;
         }
         None
     }
 }
 
-/// The frames a window offered the encoder, at most what the camera makes in `elapsed`.
-///
-/// A live test source that was held up (an upstream query waits for the queue to drain, and
-/// the queue cannot drain while webrtcbin holds the first frame until DTLS is up) then pushes
-/// every frame it owes at once; the queue drops that backlog, and that is no fault of the
-/// encoder.
+/// The frames a window offered the encoder, at most what the camera makes in `elapsed` (a
+/// live source that was held up pushes every frame it owes at once). Only for the log line.
 fn at_camera_pace(offered: u64, elapsed: Duration, fps: u32) -> u64 {
     let most = (elapsed.as_secs_f64() * f64::from(fps)).ceil() as u64;
     offered.min(most)
 }
 
-/// Where the current window started.
+/// Counters at the start of the current window.
+#[derive(Clone, Copy)]
+struct Mark {
+    at: Instant,
+    offered: u64,
+    taken: u64,
+    busy_ns: u64,
+}
+
+/// The ladder and the current window.
 struct Window {
     ladder: Ladder,
     /// `None` until the encoder has taken its second frame (see the module docs).
-    started: Option<(Instant, u64, u64)>,
+    started: Option<Mark>,
 }
 
-/// Counts and judges one video send chain.
+/// Measures and judges one video send chain.
 pub(crate) struct Adapter {
     raw: gst::Element,
     fps: u32,
+    /// Origin of the times below.
+    epoch: Instant,
     /// Frames into the queue before the encoder.
     offered: AtomicU64,
     /// Frames the encoder took from it.
     taken: AtomicU64,
+    /// When the frame being encoded went in, in ns since `epoch` plus 1; 0 when idle.
+    encoding_since: AtomicU64,
+    /// Time spent encoding, in ns.
+    busy_ns: AtomicU64,
     window: Mutex<Window>,
 }
 
@@ -181,8 +198,11 @@ impl Adapter {
         let adapter = Arc::new(Self {
             raw: raw.clone(),
             fps,
+            epoch: Instant::now(),
             offered: AtomicU64::new(0),
             taken: AtomicU64::new(0),
+            encoding_since: AtomicU64::new(0),
+            busy_ns: AtomicU64::new(0),
             window: Mutex::new(Window {
                 ladder: Ladder::new(width, height),
                 started: None,
@@ -201,13 +221,33 @@ impl Adapter {
         adapter
     }
 
-    /// Counts the frames `first` (the first element of the encoder chain) takes.
-    pub(crate) fn watch_encoder(self: &Arc<Self>, first: &gst::Element) {
+    fn now_ns(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Times the encoder chain from `first`'s input (a frame taken from the queue) to
+    /// `payloader`'s input (that frame encoded).
+    pub(crate) fn watch_encoder(self: &Arc<Self>, first: &gst::Element, payloader: &gst::Element) {
         if let Some(pad) = first.static_pad("sink") {
             let weak = Arc::downgrade(self);
             pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
                 if let Some(adapter) = weak.upgrade() {
                     adapter.taken.fetch_add(1, Ordering::Relaxed);
+                    let now = adapter.now_ns().saturating_add(1);
+                    adapter.encoding_since.store(now, Ordering::Relaxed);
+                }
+                gst::PadProbeReturn::Ok
+            });
+        }
+        if let Some(pad) = payloader.static_pad("sink") {
+            let weak = Arc::downgrade(self);
+            pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                if let Some(adapter) = weak.upgrade() {
+                    let since = adapter.encoding_since.swap(0, Ordering::Relaxed);
+                    if since > 0 {
+                        let spent = adapter.now_ns().saturating_sub(since - 1);
+                        adapter.busy_ns.fetch_add(spent, Ordering::Relaxed);
+                    }
                 }
                 gst::PadProbeReturn::Ok
             });
@@ -220,32 +260,36 @@ impl Adapter {
         let Ok(mut window) = self.window.try_lock() else {
             return;
         };
-        let now = Instant::now();
-        let offered = self.offered.load(Ordering::Relaxed);
-        let taken = self.taken.load(Ordering::Relaxed);
-        let Some((since, offered0, taken0)) = window.started else {
-            if taken >= 2 {
-                window.started = Some((now, offered, taken));
+        let now = Mark {
+            at: Instant::now(),
+            offered: self.offered.load(Ordering::Relaxed),
+            taken: self.taken.load(Ordering::Relaxed),
+            busy_ns: self.busy_ns.load(Ordering::Relaxed),
+        };
+        let Some(start) = window.started else {
+            if now.taken >= 2 {
+                window.started = Some(now);
             }
             return;
         };
-        if now.duration_since(since) < WINDOW {
+        let elapsed = now.at.duration_since(start.at);
+        if elapsed < WINDOW {
             return;
         }
-        window.started = Some((now, offered, taken));
-        let in_window = at_camera_pace(
-            offered.saturating_sub(offered0),
-            now.duration_since(since),
-            self.fps,
-        );
-        let out_window = taken.saturating_sub(taken0);
+        window.started = Some(now);
+        let taken = now.taken.saturating_sub(start.taken);
+        let load = now.busy_ns.saturating_sub(start.busy_ns) as f64 / elapsed.as_nanos() as f64;
         let before = window.ladder.size();
-        if let Some((width, height)) = window.ladder.judge(in_window, out_window) {
-            let kept = (out_window * 100 / in_window.max(1)).min(100);
+        if let Some((width, height)) = window.ladder.judge(taken, load) {
+            let offered =
+                at_camera_pace(now.offered.saturating_sub(start.offered), elapsed, self.fps);
+            let kept = (taken * 100 / offered.max(1)).min(100);
             tracing::info!(
-                "video send size {}x{} -> {width}x{height}: encoder kept {kept} % of frames",
+                "video send size {}x{} -> {width}x{height}: encoder busy {:.0} % of the time, \
+                 kept {kept} % of frames",
                 before.0,
-                before.1
+                before.1,
+                load * 100.0
             );
             self.raw
                 .set_property("caps", raw_caps(width, height, self.fps));
@@ -272,19 +316,19 @@ mod tests {
     }
 
     #[test]
-    fn steps_down_after_two_slow_windows_and_stops_at_the_floor() {
+    fn steps_down_after_two_busy_windows_and_stops_at_the_floor() {
         let mut l = Ladder::new(640, 480);
-        assert_eq!(l.judge(60, 40), None);
-        assert_eq!(l.judge(60, 40), Some((480, 360)));
-        // One slow window between good ones does nothing.
-        assert_eq!(l.judge(60, 40), None);
-        assert_eq!(l.judge(60, 55), None);
-        assert_eq!(l.judge(60, 40), None);
-        assert_eq!(l.judge(60, 40), Some((320, 240)));
-        assert_eq!(l.judge(60, 10), None);
-        assert_eq!(l.judge(60, 10), Some((160, 120)));
-        assert_eq!(l.judge(60, 10), None);
-        assert_eq!(l.judge(60, 10), None);
+        assert_eq!(l.judge(60, 0.9), None);
+        assert_eq!(l.judge(60, 0.9), Some((480, 360)));
+        // One busy window between easier ones does nothing.
+        assert_eq!(l.judge(60, 0.9), None);
+        assert_eq!(l.judge(60, 0.6), None);
+        assert_eq!(l.judge(60, 0.9), None);
+        assert_eq!(l.judge(60, 1.0), Some((320, 240)));
+        assert_eq!(l.judge(60, 1.0), None);
+        assert_eq!(l.judge(60, 1.0), Some((160, 120)));
+        assert_eq!(l.judge(60, 1.0), None);
+        assert_eq!(l.judge(60, 1.0), None);
         assert_eq!(l.size(), (160, 120));
     }
 
@@ -300,12 +344,12 @@ mod tests {
     fn too_few_frames_are_not_judged() {
         let mut l = Ladder::new(640, 480);
         for _ in 0..10 {
-            assert_eq!(l.judge(5, 0), None);
+            assert_eq!(l.judge(5, 1.0), None);
         }
-        assert_eq!(l.judge(60, 40), None);
-        assert_eq!(l.judge(0, 0), None);
+        assert_eq!(l.judge(60, 0.9), None);
+        assert_eq!(l.judge(0, 0.0), None);
         assert_eq!(
-            l.judge(60, 40),
+            l.judge(60, 0.9),
             None,
             "a camera-off window breaks the streak"
         );
@@ -314,25 +358,25 @@ mod tests {
     #[test]
     fn steps_up_after_a_long_easy_spell_and_waits_longer_after_a_failed_try() {
         let mut l = Ladder::new(640, 480);
-        l.judge(60, 40);
-        assert_eq!(l.judge(60, 40), Some((480, 360)));
-        for _ in 0..HIGH_WINDOWS - 1 {
-            assert_eq!(l.judge(60, 60), None);
+        l.judge(60, 0.9);
+        assert_eq!(l.judge(60, 0.9), Some((480, 360)));
+        for _ in 0..LOW_WINDOWS - 1 {
+            assert_eq!(l.judge(60, 0.3), None);
         }
-        assert_eq!(l.judge(60, 60), Some((640, 480)));
-        // Too slow again at once: back down, and the next try waits twice as long.
-        l.judge(60, 40);
-        assert_eq!(l.judge(60, 40), Some((480, 360)));
-        for _ in 0..2 * HIGH_WINDOWS - 1 {
-            assert_eq!(l.judge(60, 60), None);
+        assert_eq!(l.judge(60, 0.3), Some((640, 480)));
+        // Too busy again at once: back down, and the next try waits twice as long.
+        l.judge(60, 0.9);
+        assert_eq!(l.judge(60, 0.9), Some((480, 360)));
+        for _ in 0..2 * LOW_WINDOWS - 1 {
+            assert_eq!(l.judge(60, 0.3), None);
         }
-        assert_eq!(l.judge(60, 60), Some((640, 480)));
-        // In between (85..97 %) neither streak grows.
+        assert_eq!(l.judge(60, 0.3), Some((640, 480)));
+        // In between (45..85 %) neither streak grows.
         let mut l = Ladder::new(640, 480);
-        l.judge(60, 40);
-        l.judge(60, 40);
+        l.judge(60, 0.9);
+        l.judge(60, 0.9);
         for _ in 0..50 {
-            assert_eq!(l.judge(60, 55), None);
+            assert_eq!(l.judge(60, 0.6), None);
         }
         assert_eq!(l.size(), (480, 360));
     }

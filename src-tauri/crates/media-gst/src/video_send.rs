@@ -230,7 +230,7 @@ impl EncoderSlot {
         }
         count_frames(&pay, &self.counters);
         if let (Some(adapter), Some(first)) = (&self.adapter, elements.first()) {
-            adapter.watch_encoder(first);
+            adapter.watch_encoder(first, &pay);
         }
         if let (Some(id), Some(pad)) = (self.block.take(), self.queue.static_pad("src")) {
             pad.remove_probe(id);

@@ -49,8 +49,17 @@ fn forward(mut events: Receiver<PeerEvent>, to: PeerConnection) {
     });
 }
 
+/// The engine's steps ("video send size 320x240 -> 240x180: ...") in a failing test's output.
+fn show_engine_log() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("parley_media_gst=info")
+        .try_init();
+}
+
 /// `sender` -> a receive-only peer, negotiated and connected.
 async fn call(sender: MediaOptions) -> (PeerConnection, PeerConnection) {
+    show_engine_log();
     let (a, a_events) = PeerConnection::new(sender).unwrap();
     let (b, b_events) = PeerConnection::new(options(VideoSource::None)).unwrap();
     let offer = a.set_local_description_auto().await.unwrap();
@@ -142,6 +151,7 @@ async fn an_encoder_that_keeps_up_keeps_the_configured_size() {
 /// the encoder.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_connection_start_is_not_taken_for_a_slow_encoder() {
+    show_engine_log();
     let (a, a_events) = PeerConnection::new(sender(VideoCodec::Vp8, 0, true)).unwrap();
     let (b, b_events) = PeerConnection::new(options(VideoSource::None)).unwrap();
     let offer = a.set_local_description_auto().await.unwrap();
