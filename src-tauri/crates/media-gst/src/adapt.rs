@@ -280,10 +280,15 @@ impl Adapter {
         let taken = now.taken.saturating_sub(start.taken);
         let load = now.busy_ns.saturating_sub(start.busy_ns) as f64 / elapsed.as_nanos() as f64;
         let before = window.ladder.size();
+        let offered = at_camera_pace(now.offered.saturating_sub(start.offered), elapsed, self.fps);
+        let kept = (taken * 100 / offered.max(1)).min(100);
+        tracing::debug!(
+            "video send {}x{}: encoder busy {:.0} % of the time, kept {kept} % of frames",
+            before.0,
+            before.1,
+            load * 100.0
+        );
         if let Some((width, height)) = window.ladder.judge(taken, load) {
-            let offered =
-                at_camera_pace(now.offered.saturating_sub(start.offered), elapsed, self.fps);
-            let kept = (taken * 100 / offered.max(1)).min(100);
             tracing::info!(
                 "video send size {}x{} -> {width}x{height}: encoder busy {:.0} % of the time, \
                  kept {kept} % of frames",
