@@ -3,14 +3,15 @@
 //!
 //! The meter is the encoder's busy time: from a frame entering the encoder chain to its encoded
 //! form reaching the payloader, in wall-clock time, so a CPU shared with other work counts as a
-//! slower encoder (Chromium's "encode usage" works the same way). Over a [`WINDOW`], busy time
+//! slower encoder (Chromium's overuse detector likewise weighs encode time against the frame
+//! interval). Over a [`WINDOW`], busy time
 //! over window length is the encoder's load; near 100 % it has no time left and the one-frame
 //! leaky queue before it drops frames. Frames dropped by that queue are not the meter: under
 //! load a live source delivers in bursts, the queue keeps only the newest of each burst, and a
 //! smaller picture would not change that (measured: drop counting stepped down to 320x180 and
 //! still "lost" a quarter of the frames).
 //!
-//! Everything is measured in pad probes and judged from inside the probe on the encoder's input
+//! Everything is measured in pad probes and judged from inside the probe on the queue's input
 //! (no timer, no thread: with no frames there is nothing to judge). A step changes the caps of
 //! the raw capsfilter before the queue; videoscale then scales, and the encoder starts a new
 //! stream at the new size with a keyframe.
@@ -31,13 +32,14 @@ pub(crate) const WINDOW: Duration = Duration::from_secs(2);
 const HIGH_LOAD: f64 = 0.85;
 /// Windows in a row at [`HIGH_LOAD`] before stepping down.
 const HIGH_WINDOWS: u32 = 2;
-/// Below this load, a window counts as "keeps up comfortably": a step up multiplies the pixels
-/// (and roughly the load) by 16/9, which then stays below [`HIGH_LOAD`].
-const LOW_LOAD: f64 = 0.45;
-/// Windows in a row below [`LOW_LOAD`] before stepping up (10 s).
-const LOW_WINDOWS: u32 = 5;
+/// A window counts as "keeps up comfortably" when its load, grown with the pixels of the next
+/// larger rung (16/9 to 4 times), stays below this: the step up then lands well short of
+/// [`HIGH_LOAD`].
+const UP_LOAD: f64 = 0.75;
+/// Windows in a row that keep up comfortably before stepping up (10 s).
+const UP_WINDOWS: u32 = 5;
 /// The most windows a step up waits after repeated failed attempts (80 s).
-const MAX_LOW_WINDOWS: u32 = 40;
+const MAX_UP_WINDOWS: u32 = 40;
 /// A step down this soon (in windows) after a step up means the step up failed.
 const FAILED_UP_WINDOWS: u32 = 5;
 /// Fewer frames than this in a window (camera off) say nothing about the encoder.
@@ -68,7 +70,7 @@ pub(crate) struct Ladder {
     at: usize,
     high_streak: u32,
     low_streak: u32,
-    /// Windows below [`LOW_LOAD`] needed to step up; grows after each failed step up.
+    /// Comfortable windows needed to step up; grows after each failed step up.
     up_after: u32,
     /// Windows since the last step up, while it may still turn out to have failed.
     since_up: Option<u32>,
@@ -96,8 +98,18 @@ impl Ladder {
             at: 0,
             high_streak: 0,
             low_streak: 0,
-            up_after: LOW_WINDOWS,
+            up_after: UP_WINDOWS,
             since_up: None,
+        }
+    }
+
+    /// How many times the pixels of the next larger rung are those of this one (infinite at the
+    /// top: no step up).
+    fn growth(&self) -> f64 {
+        let pixels = |(w, h): (u32, u32)| f64::from(w) * f64::from(h);
+        match self.at.checked_sub(1).and_then(|up| self.rungs.get(up)) {
+            Some(&larger) => pixels(larger) / pixels(self.size()).max(1.0),
+            None => f64::INFINITY,
         }
     }
 
@@ -122,13 +134,13 @@ impl Ladder {
                 self.high_streak = 0;
                 self.up_after = match self.since_up.take() {
                     // The larger size was too much again: wait longer before the next try.
-                    Some(n) if n <= FAILED_UP_WINDOWS => (self.up_after * 2).min(MAX_LOW_WINDOWS),
-                    _ => LOW_WINDOWS,
+                    Some(n) if n <= FAILED_UP_WINDOWS => (self.up_after * 2).min(MAX_UP_WINDOWS),
+                    _ => UP_WINDOWS,
                 };
                 self.at += 1;
                 return Some(self.size());
             }
-        } else if load < LOW_LOAD {
+        } else if load * self.growth() < UP_LOAD {
             self.high_streak = 0;
             self.low_streak += 1;
             if self.low_streak >= self.up_after && self.at > 0 {
@@ -346,6 +358,23 @@ mod tests {
     }
 
     #[test]
+    fn a_step_up_needs_room_for_the_larger_picture() {
+        let mut l = Ladder::new(1280, 720);
+        for _ in 0..4 {
+            l.judge(60, 0.9);
+        }
+        assert_eq!(l.size(), (640, 360));
+        // 40 % at 640x360 would be 90 % at 960x540 (2.25 times the pixels): stay.
+        for _ in 0..20 {
+            assert_eq!(l.judge(60, 0.4), None);
+        }
+        for _ in 0..UP_WINDOWS - 1 {
+            assert_eq!(l.judge(60, 0.3), None);
+        }
+        assert_eq!(l.judge(60, 0.3), Some((960, 540)));
+    }
+
+    #[test]
     fn too_few_frames_are_not_judged() {
         let mut l = Ladder::new(640, 480);
         for _ in 0..10 {
@@ -365,18 +394,18 @@ mod tests {
         let mut l = Ladder::new(640, 480);
         l.judge(60, 0.9);
         assert_eq!(l.judge(60, 0.9), Some((480, 360)));
-        for _ in 0..LOW_WINDOWS - 1 {
+        for _ in 0..UP_WINDOWS - 1 {
             assert_eq!(l.judge(60, 0.3), None);
         }
         assert_eq!(l.judge(60, 0.3), Some((640, 480)));
         // Too busy again at once: back down, and the next try waits twice as long.
         l.judge(60, 0.9);
         assert_eq!(l.judge(60, 0.9), Some((480, 360)));
-        for _ in 0..2 * LOW_WINDOWS - 1 {
+        for _ in 0..2 * UP_WINDOWS - 1 {
             assert_eq!(l.judge(60, 0.3), None);
         }
         assert_eq!(l.judge(60, 0.3), Some((640, 480)));
-        // In between (45..85 %) neither streak grows.
+        // In between (too busy to grow 16/9 times, not busy enough to shrink) nothing moves.
         let mut l = Ladder::new(640, 480);
         l.judge(60, 0.9);
         l.judge(60, 0.9);
