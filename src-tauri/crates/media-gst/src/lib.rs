@@ -7,6 +7,7 @@
 //! a bounded channel; errors are [`EngineError`]s with stable codes, and nothing panics on
 //! input from the network or the UI.
 
+mod adapt;
 mod bus;
 mod codec;
 mod datachannel;

@@ -89,6 +89,12 @@ pub struct MediaOptions {
     pub stamp_clock: bool,
     /// Jitter buffer latency on the receive side, in ms.
     pub receive_latency_ms: u32,
+    /// Sends a smaller picture while the encoder cannot keep up with the camera, and the
+    /// configured size again once it can (as browsers do); see `adapt.rs`.
+    pub adapt_video_size: bool,
+    /// Test and benchmark knob, 0 in the product: holds every frame this long before the video
+    /// encoder, standing in for a CPU too slow to encode at the configured size.
+    pub encoder_delay_ms: u32,
 }
 
 impl Default for MediaOptions {
@@ -108,6 +114,8 @@ impl Default for MediaOptions {
             audio_processing: true,
             stamp_clock: false,
             receive_latency_ms: 50,
+            adapt_video_size: true,
+            encoder_delay_ms: 0,
         }
     }
 }

@@ -610,6 +610,15 @@ impl PeerConnection {
         self.inner.counters.frames_decoded.load(Ordering::Relaxed)
     }
 
+    /// Width and height of the latest decoded remote video frame (0x0 before the first).
+    pub fn remote_video_size(&self) -> (u32, u32) {
+        let c = &self.inner.counters;
+        (
+            c.frame_width.load(Ordering::Relaxed),
+            c.frame_height.load(Ordering::Relaxed),
+        )
+    }
+
     /// Local video frames encoded so far (sent, unless the network drops them).
     pub fn frames_encoded(&self) -> u64 {
         self.inner.counters.frames_encoded.load(Ordering::Relaxed)

@@ -22,13 +22,20 @@ pub fn now_ms32() -> u32 {
 
 /// Paints `value` into an I420 luma plane (`stride` bytes per row).
 pub fn paint(luma: &mut [u8], stride: usize, value: u32) {
+    paint_blocks(luma, stride, value, BLOCK);
+}
+
+/// Paints `value` with blocks of `block` pixels: a frame the sender scaled down (CPU
+/// adaptation) carries the code where scaling a full-size frame would have put it, which is
+/// where the receiving benchmark page looks.
+fn paint_blocks(luma: &mut [u8], stride: usize, value: u32, block: usize) {
     for bit in 0..BITS as usize {
         let on = (value >> (BITS as usize - 1 - bit)) & 1 == 1;
         let shade = if on { 235 } else { 16 };
-        let x0 = BLOCK + bit * BLOCK;
-        for y in BLOCK..2 * BLOCK {
+        let x0 = block + bit * block;
+        for y in block..2 * block {
             let row = y * stride;
-            if let Some(line) = luma.get_mut(row + x0..row + x0 + BLOCK) {
+            if let Some(line) = luma.get_mut(row + x0..row + x0 + block) {
                 line.fill(shade);
             }
         }
@@ -46,9 +53,10 @@ pub fn read(luma: &[u8], stride: usize) -> u32 {
     value
 }
 
-/// Stamps every I420 buffer passing `pad` with the time it passed.
-pub(crate) fn install(pad: &gst::Pad) {
-    pad.add_probe(gst::PadProbeType::BUFFER, |pad, info| {
+/// Stamps every I420 buffer passing `pad` with the time it passed, blocks scaled by the
+/// frame's width over `full_width` (the configured width).
+pub(crate) fn install(pad: &gst::Pad, full_width: u32) {
+    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
         let Some(caps) = pad.current_caps() else {
             return gst::PadProbeReturn::Ok;
         };
@@ -62,7 +70,8 @@ pub(crate) fn install(pad: &gst::Pad) {
             {
                 let stride = frame.plane_stride()[0] as usize;
                 if let Ok(luma) = frame.plane_data_mut(0) {
-                    paint(luma, stride, now_ms32());
+                    let block = BLOCK * vinfo.width() as usize / full_width.max(1) as usize;
+                    paint_blocks(luma, stride, now_ms32(), block.max(1));
                 }
             }
         }

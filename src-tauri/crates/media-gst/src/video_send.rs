@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use gst::prelude::*;
 use gst_webrtc::WebRTCRTPTransceiver;
 
+use crate::adapt::{self, Adapter};
 use crate::codec::{self, VideoCodec};
 use crate::error::{EngineError, make};
 use crate::media::{Counters, SendChain, caps_filter, ghost_src, set_str};
@@ -36,6 +37,8 @@ pub(crate) struct EncoderSlot {
     sending: Option<(VideoCodec, u32, gst::Element)>,
     opts: MediaOptions,
     counters: Arc<Counters>,
+    /// Steps the send size with the encoder's pace (`None` when turned off).
+    adapter: Option<Arc<Adapter>>,
 }
 
 /// Builds the video chain for `source`, with no encoder yet (see the module docs).
@@ -47,17 +50,7 @@ pub(crate) fn video_send(
     let bin = gst::Bin::with_name("video-send");
     let convert = make("videoconvert")?;
     let scale = make("videoscale")?;
-    let raw = caps_filter(
-        gst::Caps::builder("video/x-raw")
-            .field("format", "I420")
-            .field("width", opts.width as i32)
-            .field("height", opts.height as i32)
-            .field("framerate", gst::Fraction::new(opts.fps as i32, 1))
-            // Square pixels: a source of another shape (a wide screen) is letterboxed by
-            // videoscale rather than squashed.
-            .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
-            .build(),
-    )?;
+    let raw = caps_filter(adapt::raw_caps(opts.width, opts.height, opts.fps))?;
     let valve = make("valve")?;
     let queue = make("queue")?;
     // One frame: an encoder slower than the camera then always takes the newest frame.
@@ -79,8 +72,11 @@ pub(crate) fn video_send(
     if opts.stamp_clock
         && let Some(pad) = raw.static_pad("src")
     {
-        stamp::install(&pad);
+        stamp::install(&pad, opts.width);
     }
+    let adapter = opts
+        .adapt_video_size
+        .then(|| Adapter::install(&queue, &raw, opts.width, opts.height, opts.fps));
     let block = queue.static_pad("src").and_then(|pad| {
         pad.add_probe(gst::PadProbeType::BLOCK_DOWNSTREAM, |_, _| {
             gst::PadProbeReturn::Ok
@@ -102,6 +98,7 @@ pub(crate) fn video_send(
             sending: None,
             opts: opts.clone(),
             counters: Arc::clone(counters),
+            adapter,
         }),
     })
 }
@@ -208,7 +205,16 @@ impl EncoderSlot {
         bin: &gst::Bin,
         rtp_caps: &gst::Element,
     ) -> Result<(), EngineError> {
-        let elements = codec.encoder(&self.opts, pt)?;
+        let mut elements = codec.encoder(&self.opts, pt)?;
+        if self.opts.encoder_delay_ms > 0 {
+            // Test and benchmark knob: a slow CPU, in front of the encoder.
+            let slow = make("identity")?;
+            slow.set_property(
+                "sleep-time",
+                self.opts.encoder_delay_ms.saturating_mul(1000),
+            );
+            elements.insert(0, slow);
+        }
         let pay = elements
             .last()
             .cloned()
@@ -223,6 +229,9 @@ impl EncoderSlot {
             e.sync_state_with_parent()?;
         }
         count_frames(&pay, &self.counters);
+        if let (Some(adapter), Some(first)) = (&self.adapter, elements.first()) {
+            adapter.watch_encoder(first, &pay);
+        }
         if let (Some(id), Some(pad)) = (self.block.take(), self.queue.static_pad("src")) {
             pad.remove_probe(id);
         }

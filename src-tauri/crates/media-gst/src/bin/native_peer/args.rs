@@ -6,7 +6,7 @@ use parley_media_gst::{
 
 pub(crate) const USAGE: &str = "usage: parley-native-peer --server ws://HOST:PORT/ws (--join CODE | --create) \
 [--width N] [--height N] [--fps N] [--pattern ball] [--stamp] [--speaker] [--no-processing] [--no-audio] \
-[--video-output count|rgba|jpeg] [--kbps N] [--video-codecs vp8,h264]";
+[--video-output count|rgba|jpeg] [--kbps N] [--video-codecs vp8,h264] [--no-adapt] [--encoder-delay-ms N]";
 
 /// Parsed options.
 pub(crate) struct Args {
@@ -54,6 +54,10 @@ impl Args {
                 }
                 "--pattern" => media.video = VideoSource::Test { pattern: value()? },
                 "--stamp" => media.stamp_clock = true,
+                // Keep the configured size even when the encoder falls behind.
+                "--no-adapt" => media.adapt_video_size = false,
+                // Benchmark knob: a slow encoder without loading the machine.
+                "--encoder-delay-ms" => media.encoder_delay_ms = num(value()?)?,
                 "--speaker" => media.audio_output = AudioOutput::Speaker { id: None },
                 "--no-processing" => media.audio_processing = false,
                 "--no-audio" => media.audio = AudioSource::None,
