@@ -3,50 +3,20 @@
 //! being decoded, in VP8 and H.264; a sender that keeps up keeps its size.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+mod common;
 
-use parley_media_gst::{
-    AudioOutput, AudioSource, MediaOptions, PeerConnection, PeerEvent, VideoCodec, VideoOutput,
-    VideoSource,
-};
-use tokio::sync::mpsc::Receiver;
+use std::time::Duration;
 
-const WIDTH: u32 = 320;
-const HEIGHT: u32 = 240;
-
-fn options(video: VideoSource) -> MediaOptions {
-    MediaOptions {
-        video,
-        audio: AudioSource::Test { freq: 440 },
-        audio_output: AudioOutput::Discard,
-        video_output: VideoOutput::CountOnly,
-        audio_processing: false,
-        width: WIDTH,
-        height: HEIGHT,
-        ..MediaOptions::default()
-    }
-}
+use common::{HEIGHT, WIDTH, ball, forward, negotiate, options, until};
+use parley_media_gst::{MediaOptions, PeerConnection, VideoCodec, VideoSource};
 
 fn sender(codec: VideoCodec, encoder_delay_ms: u32, adapt: bool) -> MediaOptions {
     MediaOptions {
         video_codecs: vec![codec],
         encoder_delay_ms,
         adapt_video_size: adapt,
-        ..options(VideoSource::Test {
-            pattern: "ball".into(),
-        })
+        ..options(ball())
     }
-}
-
-/// Forwards local candidates of one side to the other until the test ends.
-fn forward(mut events: Receiver<PeerEvent>, to: PeerConnection) {
-    tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            if let PeerEvent::IceCandidate(c) = ev {
-                let _ = to.add_ice_candidate(c.as_ref());
-            }
-        }
-    });
 }
 
 /// The engine's steps ("video send size 320x240 -> 240x180: ...") in a failing test's output.
@@ -57,43 +27,15 @@ fn show_engine_log() {
         .try_init();
 }
 
-/// `sender` -> a receive-only peer, negotiated and connected.
+/// `sender` -> a receive-only peer, negotiated and connected, with the engine's log shown.
 async fn call(sender: MediaOptions) -> (PeerConnection, PeerConnection) {
     show_engine_log();
-    let (a, a_events) = PeerConnection::new(sender).unwrap();
-    let (b, b_events) = PeerConnection::new(options(VideoSource::None)).unwrap();
-    let offer = a.set_local_description_auto().await.unwrap();
-    b.set_remote_description(&offer).await.unwrap();
-    let answer = b.set_local_description_auto().await.unwrap();
-    a.set_remote_description(&answer).await.unwrap();
-    forward(a_events, b.clone());
-    forward(b_events, a.clone());
-    (a, b)
-}
-
-/// Waits until `done` holds, checking `always` on the way, for at most `within`.
-async fn until(what: &str, within: Duration, done: impl Fn() -> bool, always: impl Fn()) {
-    let deadline = Instant::now() + within;
-    loop {
-        always();
-        if done() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await; // polling interval
-    }
+    common::call(sender).await
 }
 
 /// Waits until `receiver` has decoded `more` frames beyond now.
 async fn frames_advance(receiver: &PeerConnection, more: u64, always: impl Fn()) {
-    let start = receiver.frames_decoded();
-    until(
-        &format!("{more} more decoded frames after {start}"),
-        Duration::from_secs(60),
-        || receiver.frames_decoded() >= start + more,
-        always,
-    )
-    .await;
+    common::frames_advance(receiver, more, Duration::from_secs(60), always).await;
 }
 
 /// The picture the receiver decodes shrinks, one rung and then the floor, and keeps coming.
@@ -154,10 +96,7 @@ async fn a_slow_connection_start_is_not_taken_for_a_slow_encoder() {
     show_engine_log();
     let (a, a_events) = PeerConnection::new(sender(VideoCodec::Vp8, 0, true)).unwrap();
     let (b, b_events) = PeerConnection::new(options(VideoSource::None)).unwrap();
-    let offer = a.set_local_description_auto().await.unwrap();
-    b.set_remote_description(&offer).await.unwrap();
-    let answer = b.set_local_description_auto().await.unwrap();
-    a.set_remote_description(&answer).await.unwrap();
+    negotiate(&a, &b).await;
     // The scenario: candidates arrive 6 s late (three judged windows), so the encoder is
     // linked but nothing can flow. This wait is the slow network, not synchronisation.
     tokio::time::sleep(Duration::from_secs(6)).await;

@@ -3,27 +3,14 @@
 //! both agents run connectivity checks again and come back connected, and video keeps flowing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use parley_media_gst::{
-    AudioOutput, AudioSource, ConnectionState, MediaOptions, PeerConnection, PeerEvent,
-    SessionDescription, VideoOutput, VideoSource,
-};
+use common::{ball, negotiate, options};
+use parley_media_gst::{ConnectionState, PeerConnection, PeerEvent, SessionDescription};
 use tokio::sync::mpsc::Receiver;
-
-fn options(video: VideoSource) -> MediaOptions {
-    MediaOptions {
-        video,
-        audio: AudioSource::Test { freq: 440 },
-        audio_output: AudioOutput::Discard,
-        video_output: VideoOutput::CountOnly,
-        audio_processing: false,
-        width: 320,
-        height: 240,
-        ..MediaOptions::default()
-    }
-}
 
 /// ICE connection states one side went through, in order.
 type States = Arc<Mutex<Vec<ConnectionState>>>;
@@ -48,11 +35,7 @@ fn forward(mut events: Receiver<PeerEvent>, to: PeerConnection) -> States {
 
 /// Waits until `pred` holds, for at most 30 s.
 async fn until(what: &str, pred: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !pred() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await; // polling interval
-    }
+    common::until(what, Duration::from_secs(30), pred, || {}).await;
 }
 
 /// Since `from`, the states went through checking and then connected or completed.
@@ -115,15 +98,9 @@ async fn restart(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn either_native_side_restarts_ice_and_the_call_goes_on() {
-    let ball = || VideoSource::Test {
-        pattern: "ball".into(),
-    };
     let (a, a_events) = PeerConnection::new(options(ball())).unwrap();
     let (b, b_events) = PeerConnection::new(options(ball())).unwrap();
-    let offer = a.set_local_description_auto().await.unwrap();
-    b.set_remote_description(&offer).await.unwrap();
-    let answer = b.set_local_description_auto().await.unwrap();
-    a.set_remote_description(&answer).await.unwrap();
+    let (offer, answer) = negotiate(&a, &b).await;
     let a_states = forward(a_events, b.clone());
     let b_states = forward(b_events, a.clone());
     until("connected", || checked_and_connected(&a_states, 0)).await;

@@ -2,74 +2,19 @@
 //! device is missing, or when the camera is switched or the screen shared mid-call.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+mod common;
 
+use std::time::Duration;
+
+use common::{ball, call, options};
 use parley_media_gst::{
-    AudioOutput, AudioSource, EngineError, MediaOptions, PeerConnection, PeerEvent, VideoCodec,
-    VideoOutput, VideoSource,
+    AudioSource, EngineError, MediaOptions, PeerConnection, PeerEvent, VideoCodec, VideoSource,
 };
 use tokio::sync::mpsc::Receiver;
 
-fn options(video: VideoSource) -> MediaOptions {
-    MediaOptions {
-        video,
-        audio: AudioSource::Test { freq: 440 },
-        audio_output: AudioOutput::Discard,
-        video_output: VideoOutput::CountOnly,
-        audio_processing: false,
-        width: 320,
-        height: 240,
-        ..MediaOptions::default()
-    }
-}
-
-/// Forwards local candidates of one side to the other until the test ends.
-fn forward(mut events: Receiver<PeerEvent>, to: PeerConnection) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            if let PeerEvent::IceCandidate(c) = ev {
-                let _ = to.add_ice_candidate(c.as_ref());
-            }
-        }
-    })
-}
-
-/// `sender` -> `receiver`, negotiated and connected.
-async fn call(sender: MediaOptions) -> (PeerConnection, PeerConnection) {
-    let (a, a_events) = PeerConnection::new(sender).unwrap();
-    let (b, b_events) = PeerConnection::new(options(VideoSource::None)).unwrap();
-    let offer = a.set_local_description_auto().await.unwrap();
-    b.set_remote_description(&offer).await.unwrap();
-    let answer = b.set_local_description_auto().await.unwrap();
-    a.set_remote_description(&answer).await.unwrap();
-    forward(a_events, b.clone());
-    forward(b_events, a.clone());
-    (a, b)
-}
-
-/// Waits until `count` has grown by `more` beyond now, for at most `within`.
-async fn grows(what: &str, count: impl Fn() -> u64, more: u64, within: Duration) {
-    let start = count();
-    let deadline = Instant::now() + within;
-    while count() < start + more {
-        assert!(
-            Instant::now() < deadline,
-            "only {} {what}, wanted {more} more than {start}",
-            count()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await; // polling interval
-    }
-}
-
 /// Waits until `receiver` has decoded `more` frames beyond now.
 async fn frames_advance(receiver: &PeerConnection, more: u64) {
-    grows(
-        "frames decoded",
-        || receiver.frames_decoded(),
-        more,
-        Duration::from_secs(30),
-    )
-    .await;
+    common::frames_advance(receiver, more, Duration::from_secs(30), || {}).await;
 }
 
 #[test]
@@ -85,10 +30,7 @@ fn a_missing_camera_is_reported_as_no_device() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_the_camera_keeps_frames_coming() {
-    let (a, b) = call(options(VideoSource::Test {
-        pattern: "ball".into(),
-    }))
-    .await;
+    let (a, b) = call(options(ball())).await;
     frames_advance(&b, 10).await;
     a.set_video_source(&VideoSource::Test {
         pattern: "smpte".into(),
@@ -106,11 +48,12 @@ async fn switching_the_camera_keeps_frames_coming() {
     // Another microphone.
     a.set_audio_source(&AudioSource::Test { freq: 880 })
         .unwrap();
-    grows(
-        "audio buffers after the switch",
-        || b.audio_buffers(),
-        50,
+    let buffers = b.audio_buffers();
+    common::until(
+        "50 more audio buffers after the switch",
         Duration::from_secs(20),
+        || b.audio_buffers() >= buffers + 50,
+        || {},
     )
     .await;
     a.close();
@@ -124,10 +67,7 @@ async fn sharing_the_screen_sends_it() {
         eprintln!("skipped: no DISPLAY");
         return;
     }
-    let (a, b) = call(options(VideoSource::Test {
-        pattern: "ball".into(),
-    }))
-    .await;
+    let (a, b) = call(options(ball())).await;
     frames_advance(&b, 5).await;
     a.set_video_source(&VideoSource::Screen).unwrap();
     frames_advance(&b, 15).await;
@@ -139,9 +79,7 @@ async fn sharing_the_screen_sends_it() {
 async fn h264_only_sender_is_decoded() {
     let a_opts = MediaOptions {
         video_codecs: vec![VideoCodec::H264],
-        ..options(VideoSource::Test {
-            pattern: "ball".into(),
-        })
+        ..options(ball())
     };
     let (a, b) = call(a_opts).await;
     frames_advance(&b, 10).await;
@@ -182,10 +120,7 @@ async fn h264_only_sender_is_decoded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vp8_is_preferred_when_both_are_offered() {
-    let (a, b) = call(options(VideoSource::Test {
-        pattern: "ball".into(),
-    }))
-    .await;
+    let (a, b) = call(options(ball())).await;
     frames_advance(&b, 10).await;
     assert_eq!(a.video_send_codec(), Some(VideoCodec::Vp8));
     let offer = a.local_description().unwrap().sdp;
@@ -219,12 +154,7 @@ async fn negotiation_needed(events: &mut Receiver<PeerEvent>) -> bool {
 /// `negotiationneeded` then never offered, and the call ended with "no network path".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_connection_reports_that_negotiation_is_needed() {
-    for video in [
-        VideoSource::Test {
-            pattern: "ball".into(),
-        },
-        VideoSource::None,
-    ] {
+    for video in [ball(), VideoSource::None] {
         let (pc, mut events) = PeerConnection::new(options(video.clone())).unwrap();
         assert!(
             negotiation_needed(&mut events).await,
