@@ -185,16 +185,13 @@ impl EncoderSlot {
     }
 
     fn renumber(&mut self, codec: VideoCodec, pt: u32, rtp_caps: &gst::Element) {
-        if let Some((_, old, pay)) = &mut self.sending
-            && *old != pt
-        {
+        let Some((_, old, pay)) = &mut self.sending else {
+            return;
+        };
+        if *old != pt {
             pay.set_property("pt", pt);
             *old = pt;
-            let caps = gst::Caps::from(codec.rtp_caps(pt));
-            if let Some(t) = &self.transceiver {
-                t.set_property("codec-preferences", &caps);
-            }
-            rtp_caps.set_property("caps", caps);
+            self.set_caps(gst::Caps::from(codec.rtp_caps(pt)), rtp_caps);
         }
     }
 
