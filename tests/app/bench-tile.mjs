@@ -35,42 +35,22 @@
 // /usr/bin/WebKitWebDriver, .tools/bin/tauri-driver, /usr/bin/chromium, `make build`
 // (target/debug/parley, target/debug/parley-node, ui/dist). Prints one JSON line per run on
 // stderr and a Markdown table on stdout. Not part of `make test` (timing, see docs/benchmarks.md).
-import { chmodSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppLab, HOSTS, repoRoot } from "./lib/applab.mjs";
 import { installProbe, keepPcsScript, probeResult, stampedCameraScript } from "./lib/tile-probe.mjs";
 import { waitFor } from "./lib/webdriver.mjs";
 import { run as runCmd } from "../nat/lib/netns.mjs";
+import { arg, cpuSeconds, loadavg, pidsWith } from "../native/lib/proc.mjs";
 
 const { chromium } = await import(join(repoRoot, "ui/node_modules/playwright-core/index.mjs"));
 const { CHROMIUM_ARGS } = await import(join(repoRoot, "ui/e2e/lib/browser.mjs"));
 
-/** @param {string} name @param {string} dflt */
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const seconds = Number(arg("seconds", "20"));
 const sizes = arg("sizes", "640x480,1280x720").split(",").map((s) => s.split("x").map(Number));
 const runs = Number(arg("runs", "1"));
 const appCamera = arg("app-camera", "on");
 const scene = arg("scene", "plain");
-const TICK = 100; // clock ticks per second in /proc/<pid>/stat
-
-/** CPU seconds used so far by these pids (all their threads). @param {number[]} pids */
-function cpuSeconds(pids) {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      /* exited */
-    }
-  }
-  return ticks / TICK;
-}
-
 /** @param {number | string} pid */
 const comm = (pid) => {
   try {
@@ -88,21 +68,6 @@ function appPids(/** @type {AppLab} */ lab) {
   return { app, xvfb, names: app.map((p) => comm(p)) };
 }
 
-/** Pids whose command line mentions `needle` (a Chromium profile dir: all its processes). */
-function pidsWith(/** @type {string} */ needle) {
-  const out = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, "utf8").includes(needle)) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
 /** Chromium's video sender: frames encoded and the size it sends (it may scale down). */
 async function senderStats(/** @type {any} */ page) {

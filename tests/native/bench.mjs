@@ -12,52 +12,18 @@
 // receiver's getStats() framesDecoded rate, "encoded fps" the sender's (native: frames out of
 // the encoder; Chromium: outbound-rtp framesEncoded); "stamped frames read" is how often the
 // page managed to read a code off a displayed frame, which latency uses.
-import { readFileSync, readdirSync } from "node:fs";
 import { launchParty, uiUrl } from "../../ui/e2e/lib/browser.mjs";
 import { Scope } from "../../ui/e2e/lib/scope.mjs";
 import { startPublicServer } from "../../ui/e2e/lib/server.mjs";
 import { createRoom, joinRoom, waitConnected, waitFramesAdvance } from "../../ui/e2e/lib/ui.mjs";
 import { nativePeerBinary, startNativePeer } from "./lib/native-peer.mjs";
+import { arg, cpuSeconds, loadavg, pidsWith } from "./lib/proc.mjs";
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const seconds = Number(arg("seconds", "20"));
 const sizes = arg("sizes", "640x480,1280x720").split(",").map((s) => s.split("x").map(Number));
 /** Extra flags for the native sender, e.g. "--no-audio" or "--no-processing". */
 const nativeFlags = (arg("native-flags", "") ?? "").split(" ").filter(Boolean);
 const kinds = arg("kinds", "native,chromium").split(",");
-const TICK = 100; // clock ticks per second in /proc/<pid>/stat
-
-/** CPU seconds used so far by these pids. @param {number[]} pids */
-function cpuSeconds(pids) {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      /* exited */
-    }
-  }
-  return ticks / TICK;
-}
-
-/** Pids whose command line mentions `needle` (a Chromium profile dir: all its processes). */
-function pidsWith(needle) {
-  const out = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, "utf8").includes(needle)) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
 /** In the receiving page: read bar codes off displayed remote frames for `ms`. */
 async function measureLatency(page, ms, sentWidth) {
   return page.evaluate(async ({ ms, sentWidth }) => {
@@ -246,7 +212,7 @@ for (const size of sizes) {
     rows.push(r);
   }
 }
-const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+const load = loadavg();
 const bin = nativePeerBinary();
 const profile = /\/release\//.test(bin) ? "release" : /\/debug\//.test(bin) ? "debug" : "unknown profile";
 console.log(`| sender -> Chromium | sent | decoded size | sender encoded fps | receiver decoded fps | stamped frames read per s | latency p50 | latency p95 | sender CPU (% of one core) | receiver jitter buffer video / audio (avg, target) |`);
