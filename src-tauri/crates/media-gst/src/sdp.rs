@@ -149,6 +149,13 @@ pub(crate) fn video_formats(sdp: &str) -> Vec<(u32, String, String)> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn ssrc_kinds_skip_what_is_not_an_audio_or_video_ssrc() {
+        let sdp = "v=0\r\na=ssrc:1 cname:session\r\nm=audio 9 UDP 111\r\na=ssrc:2 cname:a\r\na=ssrc:x cname:bad\r\na=ssrc:99999999999999999999999 cname:too-big\r\na=ssrc:\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=ssrc:3 cname:data\r\nm=video 9 UDP 96\r\na=ssrc:4 cname:v\r\n";
+        assert_eq!(ssrc_kinds(sdp), vec![(2, "audio"), (4, "video")]);
+        assert!(ssrc_kinds("").is_empty());
+    }
+
     const SDP: &str = "v=0\r\nm=audio 9 UDP 111\r\na=mid:0\r\na=rtpmap:111 opus/48000/2\r\nm=video 9 UDP 96\r\na=mid:1\r\na=rtpmap:96 VP8/90000\r\n";
 
     #[test]
