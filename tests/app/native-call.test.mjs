@@ -236,6 +236,7 @@ describe("the desktop app calls Chromium with its native engine", () => {
       await a.click(shareButton);
       await waitFor("the app's screen-share pressed", async () => (await a.attribute(shareButton, "aria-pressed")) === "true", 10_000);
       await waitFor("Chromium's tile to show the app's X screen", async () => (await showsScreen()) < SAME, 30_000);
+      await page.screenshot({ path: join(artifacts, "native-call-chromium-sees-screen.png") }); // what the far side sees
       note("-- the app stops sharing");
       await a.click(shareButton);
       await waitFor("the app's screen-share released", async () => (await a.attribute(shareButton, "aria-pressed")) === "false", 10_000);
